@@ -1,0 +1,443 @@
+//! Settings: `config/default.toml`, then `config/{ROOMGATE_ENV}.toml`, then
+//! `ROOMGATE__SECTION__KEY` environment variables, validated as a whole at start-up.
+//!
+//! The module is called `configuration` so it does not shadow the `config` crate.
+
+use std::{collections::HashMap, net::IpAddr, path::Path, path::PathBuf};
+
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+/// Which overlay file is read on top of `default.toml`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// Local work: plain session cookie over http, a generated session key, pretty logs.
+    Development,
+    /// Real traffic: refuses to start without the secrets it needs.
+    Production,
+}
+
+impl Environment {
+    /// The name used in `ROOMGATE_ENV` and in the overlay file name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Production => "production",
+        }
+    }
+}
+
+impl TryFrom<String> for Environment {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        match value.to_lowercase().as_str() {
+            "development" => Ok(Environment::Development),
+            "production" => Ok(Environment::Production),
+            other => Err(format!(
+                "ROOMGATE_ENV: `{other}` is not supported; use `development` or `production`"
+            )),
+        }
+    }
+}
+
+/// The whole settings tree.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// Filled in by the loader from `ROOMGATE_ENV`, not from the files.
+    #[serde(skip, default = "default_environment")]
+    pub environment: Environment,
+    pub server: ServerSettings,
+    pub rooms: RoomsSettings,
+    pub catalog: CatalogSettings,
+    pub embed: EmbedSettings,
+    pub api: ApiSettings,
+    pub session: SessionSettings,
+    pub security: SecuritySettings,
+    pub branding: BrandingSettings,
+    pub log: LogSettings,
+}
+
+fn default_environment() -> Environment {
+    Environment::Development
+}
+
+/// Where roomgate listens and how it is reached from outside.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    /// Every link roomgate builds starts with this; never taken from `Host` headers.
+    pub public_url: String,
+    /// Peers whose `X-Forwarded-For` is believed (IP addresses or CIDR ranges).
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// Worker threads; 0 means one per core.
+    #[serde(default)]
+    pub workers: usize,
+}
+
+/// Which source answers room lookups, and the rules for room URLs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RoomsSettings {
+    pub source: RoomSourceKind,
+    pub license_pattern: String,
+    pub require_nickname: bool,
+}
+
+/// The room source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoomSourceKind {
+    /// Rooms read from the TOML catalog file: no credentials, no network.
+    Catalog,
+    /// Rooms from the LiveWebinar REST API.
+    Api,
+}
+
+/// The room catalog file.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CatalogSettings {
+    pub path: PathBuf,
+}
+
+/// The vendor's JavaScript embed.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EmbedSettings {
+    pub base_url: String,
+    pub width: String,
+    pub height: String,
+    pub disable_target_top: bool,
+}
+
+/// The vendor's API and app hosts.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiSettings {
+    /// Vendor app host: direct room links and the OAuth authorize page.
+    pub app_url: String,
+}
+
+/// The visitor's session cookie.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SessionSettings {
+    /// Key for the encrypted cookie, at least 64 bytes. Required in production.
+    pub key: Option<SecretString>,
+    /// `false` only for plain-http development: drops `Secure` and the `__Host-` prefix.
+    pub secure: bool,
+    /// How many rooms' tokens the cookie remembers before dropping the oldest.
+    pub max_rooms: usize,
+}
+
+/// Browser-facing security policy.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SecuritySettings {
+    /// Value of CSP `frame-ancestors`: who may frame roomgate's pages.
+    pub frame_ancestors: String,
+    /// Wrong role hashes per client per minute before answers turn into 429.
+    pub role_guess_limit: u32,
+}
+
+/// The company's look.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BrandingSettings {
+    pub site_name: String,
+    pub logo_url: String,
+    pub primary_color: String,
+    #[serde(default)]
+    pub support_url: String,
+    pub templates_dir: PathBuf,
+    pub static_dir: PathBuf,
+}
+
+/// Log output.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// Default filter when `RUST_LOG` is not set.
+    pub level: String,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Why settings could not be used: one line per problem.
+#[derive(Debug)]
+pub struct SettingsError(pub Vec<String>);
+
+impl std::fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0.join("\n"))
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// Loads settings from `./config` and the process environment.
+pub fn get_configuration() -> Result<Settings, SettingsError> {
+    let vars: HashMap<String, String> = std::env::vars().collect();
+    let dir = std::env::current_dir()
+        .map_err(|e| SettingsError(vec![format!("cannot read the working directory: {e}")]))?
+        .join("config");
+    load(&dir, &vars)
+}
+
+/// Loads and validates settings from `config_dir` with `vars` as the environment.
+/// Tests pass their own map so they never touch the process environment.
+pub fn load(config_dir: &Path, vars: &HashMap<String, String>) -> Result<Settings, SettingsError> {
+    let environment = Environment::try_from(
+        vars.get("ROOMGATE_ENV")
+            .cloned()
+            .unwrap_or_else(|| "development".into()),
+    )
+    .map_err(|e| SettingsError(vec![e]))?;
+
+    let env_vars: HashMap<String, String> = vars
+        .iter()
+        .filter(|(k, _)| k.starts_with("ROOMGATE__"))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+
+    let built = config::Config::builder()
+        .add_source(config::File::from(config_dir.join("default.toml")))
+        .add_source(config::File::from(config_dir.join(environment.as_str())).required(false))
+        .add_source(
+            config::Environment::with_prefix("ROOMGATE")
+                .prefix_separator("__")
+                .separator("__")
+                .list_separator(",")
+                .with_list_parse_key("server.trusted_proxies")
+                .try_parsing(true)
+                .source(Some(env_vars)),
+        )
+        .build()
+        .map_err(|e| SettingsError(vec![format!("settings: {e}")]))?;
+    let mut settings: Settings = built
+        .try_deserialize()
+        .map_err(|e| SettingsError(vec![format!("settings: {e}")]))?;
+    settings.environment = environment;
+    settings.normalise();
+
+    let problems = settings.problems();
+    if problems.is_empty() {
+        Ok(settings)
+    } else {
+        Err(SettingsError(problems))
+    }
+}
+
+impl Settings {
+    /// Trailing slashes off the base URLs, so links are built by plain joining.
+    fn normalise(&mut self) {
+        for url in [
+            &mut self.server.public_url,
+            &mut self.embed.base_url,
+            &mut self.api.app_url,
+        ] {
+            while url.ends_with('/') {
+                url.pop();
+            }
+        }
+    }
+
+    /// Every problem with these settings, one human line each.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let production = self.environment == Environment::Production;
+
+        for (key, value) in [
+            ("server.public_url", &self.server.public_url),
+            ("embed.base_url", &self.embed.base_url),
+            ("api.app_url", &self.api.app_url),
+        ] {
+            if let Err(e) = parse_origin_url(value) {
+                out.push(format!("{key}: {e}"));
+            }
+        }
+        for proxy in &self.server.trusted_proxies {
+            if parse_net(proxy).is_none() {
+                out.push(format!(
+                    "server.trusted_proxies: `{proxy}` is not an IP address or CIDR range"
+                ));
+            }
+        }
+        if let Err(e) = regex::Regex::new(&self.rooms.license_pattern) {
+            out.push(format!("rooms.license_pattern: not a valid regex ({e})"));
+        } else if !self.rooms.license_pattern.starts_with('^')
+            || !self.rooms.license_pattern.ends_with('$')
+        {
+            out.push("rooms.license_pattern: must be anchored with ^ and $".into());
+        }
+        if self.rooms.source == RoomSourceKind::Api {
+            out.push(
+                "rooms.source: `api` is not available in this build yet; use `catalog`".into(),
+            );
+        }
+        for (key, value) in [
+            ("embed.width", &self.embed.width),
+            ("embed.height", &self.embed.height),
+        ] {
+            if !is_css_length(value) {
+                out.push(format!(
+                    "{key}: `{value}` is not a CSS length like 100%, 100vh or 640px"
+                ));
+            }
+        }
+        match &self.session.key {
+            Some(key) if key.expose_secret().len() < 64 => {
+                out.push("session.key: must be at least 64 bytes (try `openssl rand -base64 64`)".into())
+            }
+            None if production => out.push(
+                "session.key: required in production, at least 64 bytes (set ROOMGATE__SESSION__KEY)"
+                    .into(),
+            ),
+            _ => {}
+        }
+        if production && !self.session.secure {
+            out.push("session.secure: must be true in production".into());
+        }
+        if !(1..=50).contains(&self.session.max_rooms) {
+            out.push("session.max_rooms: must be between 1 and 50".into());
+        }
+        let fa = &self.security.frame_ancestors;
+        if fa.trim().is_empty() || fa.contains([';', ',', '\n', '\r']) {
+            out.push(
+                "security.frame_ancestors: a CSP source list such as 'self' or 'none' or https://intranet.example.com"
+                    .into(),
+            );
+        }
+        if self.security.role_guess_limit == 0 {
+            out.push("security.role_guess_limit: must be at least 1".into());
+        }
+        if !is_hex_color(&self.branding.primary_color) {
+            out.push(format!(
+                "branding.primary_color: `{}` is not a colour like #1f6feb",
+                self.branding.primary_color
+            ));
+        }
+        let logo = &self.branding.logo_url;
+        let logo_on_this_site = logo.starts_with('/') && !logo.starts_with("//");
+        if !logo_on_this_site && !logo.starts_with("https://") {
+            out.push("branding.logo_url: must be a path on this site or an https:// URL".into());
+        }
+        if !self.branding.support_url.is_empty()
+            && parse_any_http_url(&self.branding.support_url).is_err()
+        {
+            out.push("branding.support_url: must be empty or an http(s) URL".into());
+        }
+        if self.branding.site_name.trim().is_empty() {
+            out.push("branding.site_name: must not be empty".into());
+        }
+        for (key, dir) in [
+            ("branding.templates_dir", &self.branding.templates_dir),
+            ("branding.static_dir", &self.branding.static_dir),
+        ] {
+            if std::fs::read_dir(dir).is_err() {
+                out.push(format!(
+                    "{key}: `{}` is not a readable folder",
+                    dir.display()
+                ));
+            }
+        }
+        out
+    }
+
+    /// `host:port` to bind.
+    pub fn bind_address(&self) -> String {
+        format!("{}:{}", self.server.host, self.server.port)
+    }
+
+    /// Trusted proxy ranges, parsed (validation has already rejected bad ones).
+    pub fn trusted_proxies(&self) -> Vec<IpNet> {
+        self.server
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| parse_net(p))
+            .collect()
+    }
+}
+
+/// An IP address (as a one-address range) or a CIDR range.
+fn parse_net(value: &str) -> Option<IpNet> {
+    value
+        .parse::<IpNet>()
+        .ok()
+        .or_else(|| value.parse::<IpAddr>().ok().map(IpNet::from))
+}
+
+fn parse_any_http_url(value: &str) -> Result<Url, String> {
+    let url = Url::parse(value).map_err(|e| format!("`{value}` is not a URL ({e})"))?;
+    match url.scheme() {
+        "http" | "https" if url.host().is_some() => Ok(url),
+        _ => Err(format!("`{value}` must be an http:// or https:// URL")),
+    }
+}
+
+/// A base URL: http(s), a host, no query or fragment.
+fn parse_origin_url(value: &str) -> Result<Url, String> {
+    let url = parse_any_http_url(value)?;
+    if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
+        return Err(format!(
+            "`{value}` must not carry a query, fragment or user name"
+        ));
+    }
+    Ok(url)
+}
+
+/// The origin (`scheme://host[:port]`) of a validated base URL.
+pub fn origin_of(value: &str) -> String {
+    Url::parse(value)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+fn is_hex_color(value: &str) -> bool {
+    let Some(hex) = value.strip_prefix('#') else {
+        return false;
+    };
+    matches!(hex.len(), 3 | 6) && hex.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+fn is_css_length(value: &str) -> bool {
+    let number_end = value
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(value.len());
+    let (number, unit) = value.split_at(number_end);
+    !number.is_empty()
+        && number.len() <= 8
+        && number.parse::<f64>().is_ok()
+        && matches!(unit, "px" | "%" | "vh" | "vw" | "dvh" | "em" | "rem")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colours_and_lengths_are_checked() {
+        assert!(is_hex_color("#1f6feb"));
+        assert!(is_hex_color("#abc"));
+        assert!(!is_hex_color("red"));
+        assert!(!is_hex_color("#12345g"));
+        assert!(is_css_length("100%"));
+        assert!(is_css_length("100vh"));
+        assert!(is_css_length("640px"));
+        assert!(!is_css_length("100"));
+        assert!(!is_css_length("expression(alert(1))"));
+        assert!(!is_css_length("1px;color:red"));
+    }
+
+    #[test]
+    fn proxies_may_be_addresses_or_ranges() {
+        assert!(parse_net("10.0.0.1").is_some());
+        assert!(parse_net("10.0.0.0/8").is_some());
+        assert!(parse_net("::1").is_some());
+        assert!(parse_net("proxy.local").is_none());
+    }
+}

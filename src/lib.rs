@@ -1,0 +1,32 @@
+//! roomgate: branded LiveWebinar room pages on the company's own domain.
+
+/// Static files and the brand colour sheet.
+pub mod assets;
+/// Turns a panic in a handler into the opaque 500 page.
+pub mod catch_panic;
+/// Which address a request comes from.
+pub mod client_ip;
+/// Settings, layered and validated.
+pub mod configuration;
+/// Error statuses and the branded error page.
+pub mod error;
+/// Security headers.
+pub mod headers;
+/// Tera and the page views.
+pub mod pages;
+/// Same-site redirect targets.
+pub mod redirect;
+/// One room page request: path, query, session, role check, embed options.
+pub mod room;
+/// Room model and room sources (catalog file, vendor API).
+pub mod rooms;
+/// HTTP handlers and the route table.
+pub mod routes;
+/// What a visitor's session remembers, and the session cookie.
+pub mod session;
+/// Building and running the server.
+pub mod startup;
+/// Logging setup and log redaction.
+pub mod telemetry;
+/// Rate limits on guessing secrets.
+pub mod throttle;

@@ -1,0 +1,241 @@
+//! The pages roomgate renders: Tera, loaded once at start-up, and one `Serialize` view
+//! per page, so every template's context is a typed struct.
+
+use std::path::Path;
+
+use actix_web::{
+    HttpResponse,
+    http::{StatusCode, header::ContentType},
+};
+use serde::Serialize;
+use tera::{Context, Tera};
+
+use crate::configuration::BrandingSettings;
+
+/// Templates every templates folder must provide.
+pub const TEMPLATES: [&str; 3] = ["base.html", "room.html", "error.html"];
+
+/// Marks a response that is already a finished page, so the error-page layer leaves it be.
+#[derive(Debug, Clone, Copy)]
+pub struct FinishedPage;
+
+/// What every page shows of the site.
+#[derive(Debug, Clone, Serialize)]
+pub struct SiteView {
+    pub name: String,
+    pub logo_url: String,
+    pub support_url: Option<String>,
+    /// Cache-buster for `/static/…` and `/theme.css` URLs.
+    pub asset_version: String,
+}
+
+/// The room page (embed or name prompt).
+#[derive(Debug, Clone, Serialize)]
+pub struct RoomPage {
+    pub room: RoomView,
+    /// Role name when joining through a role link.
+    pub role: Option<String>,
+    /// Pre-escaped JSON for the embed data block (see `room::embed`).
+    pub embed_json: String,
+    pub container_id: &'static str,
+    /// The vendor's own link, for visitors without JavaScript.
+    pub direct_link: String,
+    /// When set, the page asks for a name instead of showing the room.
+    pub prompt: Option<PromptView>,
+}
+
+/// The room as the page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoomView {
+    pub name: String,
+    pub agenda: String,
+    pub schedule: Option<ScheduleView>,
+}
+
+/// A scheduled room's time, in the room's own timezone.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduleView {
+    pub start_iso: String,
+    pub start_text: String,
+    pub end_text: String,
+    pub timezone: String,
+    pub duration_minutes: u32,
+}
+
+/// The name prompt form.
+#[derive(Debug, Clone, Serialize)]
+pub struct PromptView {
+    pub action: String,
+    pub csrf: String,
+    pub return_to: String,
+    pub error: Option<String>,
+    pub nickname: String,
+}
+
+/// An error page.
+#[derive(Debug, Clone, Serialize)]
+pub struct ErrorPage {
+    pub status: u16,
+    pub title: &'static str,
+    pub message: &'static str,
+}
+
+impl ErrorPage {
+    /// The page for `status`: a title and one sentence, never any detail of the cause.
+    pub fn for_status(status: StatusCode) -> Self {
+        let (title, message) = match status.as_u16() {
+            400 => (
+                "That request was not understood",
+                "Please check the link you were given and try again.",
+            ),
+            403 => (
+                "This form has expired",
+                "Please go back, reload the page and try again.",
+            ),
+            404 => (
+                "No such room",
+                "Check the link you were given: it may be incomplete or mistyped.",
+            ),
+            405 => (
+                "Not allowed",
+                "This address does not accept that kind of request.",
+            ),
+            410 => (
+                "This room is no longer available",
+                "The event has been closed by its organiser.",
+            ),
+            413 | 414 | 431 => ("Too much data", "The request was too large to handle."),
+            429 => (
+                "Too many attempts",
+                "Please wait a minute before trying again.",
+            ),
+            503 => (
+                "Temporarily unavailable",
+                "The room service cannot be reached right now. Please try again in a moment.",
+            ),
+            s if s >= 500 => (
+                "Something went wrong",
+                "The problem has been logged. Please try again in a moment.",
+            ),
+            _ => (
+                "That did not work",
+                "Please check the link you were given and try again.",
+            ),
+        };
+        ErrorPage {
+            status: status.as_u16(),
+            title,
+            message,
+        }
+    }
+}
+
+/// Tera plus what every page shows of the site.
+pub struct Pages {
+    tera: Tera,
+    site: SiteView,
+}
+
+#[derive(Serialize)]
+struct Wrapped<'a, P: Serialize> {
+    lang: &'static str,
+    site: &'a SiteView,
+    #[serde(flatten)]
+    page: &'a P,
+}
+
+impl Pages {
+    /// Loads every template of `branding.templates_dir`; a broken template stops start-up.
+    pub fn load(branding: &BrandingSettings, asset_version: String) -> Result<Self, String> {
+        let tera = load_templates(&branding.templates_dir)?;
+        Ok(Pages {
+            tera,
+            site: SiteView {
+                name: branding.site_name.clone(),
+                logo_url: branding.logo_url.clone(),
+                support_url: Some(branding.support_url.clone()).filter(|s| !s.is_empty()),
+                asset_version,
+            },
+        })
+    }
+
+    /// The site part of every page.
+    pub fn site(&self) -> &SiteView {
+        &self.site
+    }
+
+    /// Renders `template` with `page` as its context.
+    pub fn render<P: Serialize>(&self, template: &str, page: &P) -> Result<String, tera::Error> {
+        let ctx = Context::from_serialize(Wrapped {
+            lang: "en",
+            site: &self.site,
+            page,
+        })?;
+        self.tera.render(template, &ctx)
+    }
+
+    /// A finished HTML response; a rendering failure becomes the plain 500.
+    pub fn respond<P: Serialize>(
+        &self,
+        status: StatusCode,
+        template: &str,
+        page: &P,
+    ) -> HttpResponse {
+        match self.render(template, page) {
+            Ok(html) => html_response(status, html),
+            Err(e) => {
+                tracing::error!(error = ?e, template, "template rendering failed");
+                html_response(StatusCode::INTERNAL_SERVER_ERROR, PLAIN_500.to_owned())
+            }
+        }
+    }
+
+    /// The error page body for `status`; plain text if even that fails to render.
+    pub fn error_html(&self, status: StatusCode) -> String {
+        self.render("error.html", &ErrorPage::for_status(status))
+            .unwrap_or_else(|e| {
+                tracing::error!(error = ?e, "error page rendering failed");
+                PLAIN_500.to_owned()
+            })
+    }
+}
+
+/// Shown only when the error template itself cannot be rendered.
+pub const PLAIN_500: &str = "<!doctype html><title>Error</title><p>Something went wrong.</p>";
+
+fn html_response(status: StatusCode, html: String) -> HttpResponse {
+    let mut res = HttpResponse::build(status)
+        .content_type(ContentType::html())
+        .body(html);
+    res.extensions_mut().insert(FinishedPage);
+    res
+}
+
+/// Builds Tera from `dir` with autoescaping for `.html` (Tera's default) and checks that
+/// every template roomgate renders is there.
+fn load_templates(dir: &Path) -> Result<Tera, String> {
+    let glob = format!("{}/**/*.html", dir.display());
+    let tera = Tera::new(&glob).map_err(|e| {
+        let mut msg = format!("branding.templates_dir: {e}");
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            msg.push_str(&format!(": {s}"));
+            source = s.source();
+        }
+        msg
+    })?;
+    let names: Vec<&str> = tera.get_template_names().collect();
+    let missing: Vec<&str> = TEMPLATES
+        .iter()
+        .copied()
+        .filter(|t| !names.contains(t))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "branding.templates_dir: `{}` lacks {}",
+            dir.display(),
+            missing.join(", ")
+        ));
+    }
+    Ok(tera)
+}

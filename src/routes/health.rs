@@ -1,0 +1,21 @@
+//! `GET /healthz` (the process answers) and `GET /readyz` (the room source can answer).
+
+use actix_web::{HttpResponse, web};
+
+use crate::{rooms::Readiness, startup::AppState};
+
+/// Always 200 while the process serves requests; calls nothing upstream.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok\n")
+}
+
+/// 200 when the room source is usable, else 503 with the reason (JSON either way).
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.source.readiness().await {
+        Readiness::Ready => HttpResponse::Ok().json(serde_json::json!({ "ready": true })),
+        Readiness::NotReady(reason) => HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({ "ready": false, "reason": reason })),
+    }
+}

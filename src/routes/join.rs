@@ -1,0 +1,112 @@
+//! `POST /room/{license}/join`: the name prompt's form.
+
+use actix_session::Session;
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header::LOCATION},
+    web,
+};
+use serde::Deserialize;
+
+use crate::{
+    error::PageError,
+    pages::PromptView,
+    redirect::safe_return_path,
+    room::{page::room_page, path::RoomPath, request::Visitor, validate::clean_nickname},
+    session,
+    startup::AppState,
+};
+
+/// The prompt's fields.
+#[derive(Debug, Deserialize)]
+pub struct JoinForm {
+    nickname: String,
+    csrf: String,
+    #[serde(default)]
+    return_to: String,
+}
+
+/// Stores the nickname in the session and answers 303 back to the room link; a name that
+/// is not acceptable shows the prompt again with an error (422).
+#[tracing::instrument(name = "join form", skip_all)]
+pub async fn join(
+    req: HttpRequest,
+    form: web::Form<JoinForm>,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let path = RoomPath::parse(
+        &state.license_pattern,
+        req.match_info().get("license").unwrap_or_default(),
+        None,
+    )
+    .ok_or(PageError::NotFound)?;
+    if !is_same_origin(&req, &state.public_origin) {
+        tracing::info!(
+            security_event = "csrf_origin_mismatch",
+            "join form from another origin"
+        );
+        return Err(PageError::Forbidden(
+            "the form was posted from another site",
+        ));
+    }
+    let mut remembered = session::load(&session);
+    if !remembered.csrf_matches(&form.csrf) {
+        tracing::info!(
+            security_event = "csrf_token_mismatch",
+            "join form without a valid token"
+        );
+        return Err(PageError::Forbidden("the form's token is missing or wrong"));
+    }
+
+    // Back to this room's own link (role hash kept); anything else is ignored.
+    let room_path = path.to_path();
+    let return_to = safe_return_path(&form.return_to)
+        .filter(|p| {
+            p == &room_path
+                || p.starts_with(&format!("{room_path}/"))
+                || p.starts_with(&format!("{room_path}?"))
+        })
+        .unwrap_or(room_path);
+
+    match clean_nickname(&form.nickname) {
+        Some(nickname) => {
+            remembered.nickname = Some(nickname);
+            session::save(&session, &remembered)?;
+            Ok(HttpResponse::SeeOther()
+                .insert_header((LOCATION, return_to))
+                .finish())
+        }
+        None => {
+            let room = super::room::active_room(state.source.as_ref(), &path.license).await?;
+            let prompt = PromptView {
+                action: format!("/room/{}/join", path.license),
+                csrf: remembered.csrf_token().to_owned(),
+                return_to,
+                error: Some("Please enter a name of 1 to 100 characters.".to_owned()),
+                nickname: form.nickname.chars().take(100).collect(),
+            };
+            let view = room_page(
+                &room,
+                None,
+                &Visitor::default(),
+                &state.embed,
+                &state.app_url,
+                Some(prompt),
+            );
+            Ok(state
+                .pages
+                .respond(StatusCode::UNPROCESSABLE_ENTITY, "room.html", &view))
+        }
+    }
+}
+
+/// A browser's own word on where a form comes from: refuse cross-site posts outright,
+/// and an `Origin` that is not ours. Without either header the CSRF token decides.
+fn is_same_origin(req: &HttpRequest, public_origin: &str) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if header("sec-fetch-site") == Some("cross-site") {
+        return false;
+    }
+    header("origin").is_none_or(|origin| origin == public_origin)
+}

@@ -1,0 +1,67 @@
+//! The route table and the handlers. Handlers are thin: they read the request, call the
+//! plain functions of `room`, `rooms` and `session`, and hand a view to `pages`.
+
+mod health;
+mod join;
+mod room;
+
+use actix_web::{
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    guard,
+    middleware::{Next, from_fn},
+    web,
+};
+
+use crate::{assets, catch_panic::catch_panic, error::PageError};
+
+/// Every route roomgate answers; used by `startup` and by tests alike.
+pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
+    cfg.service(resource("/healthz").route(get_or_head().to(health::healthz)))
+        .service(resource("/readyz").route(get_or_head().to(health::readyz)))
+        .service(resource("/theme.css").route(get_or_head().to(assets::theme_css)))
+        .service(
+            web::scope("/static")
+                .wrap(from_fn(long_cache))
+                .service(assets::static_files(static_dir)),
+        )
+        // Before the role route, so that the form's POST is not taken for a role hash.
+        .service(resource("/room/{license}/join").route(web::post().to(join::join)))
+        .service(resource("/room/{license}").route(get_or_head().to(room::room_page)))
+        .service(resource("/room/{license}/{role_hash}").route(get_or_head().to(room::room_page)));
+}
+
+/// A resource whose handlers' panics become the opaque 500 page. The catcher sits on each
+/// resource rather than on the app because it keeps a copy of the request, which actix
+/// allows only once routing is done.
+fn resource(
+    path: &str,
+) -> actix_web::Resource<
+    impl actix_web::dev::ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::resource(path).wrap(from_fn(catch_panic))
+}
+
+/// Anything no route answers: the branded 404.
+pub async fn not_found() -> Result<actix_web::HttpResponse, PageError> {
+    Err(PageError::NotFound)
+}
+
+fn get_or_head() -> actix_web::Route {
+    web::route().guard(guard::Any(guard::Get()).or(guard::Head()))
+}
+
+async fn long_cache(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    assets::set_long_cache(&mut res);
+    Ok(res)
+}

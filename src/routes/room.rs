@@ -1,0 +1,91 @@
+//! `GET/HEAD /room/{license}` and `/room/{license}/{role_hash}`.
+
+use actix_session::Session;
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+
+use crate::{
+    client_ip::client_ip,
+    error::PageError,
+    pages::PromptView,
+    room::{
+        page::room_page as room_page_view, path::RoomPath, query::RoomQuery, request::Visitor,
+        role::role_for_hash,
+    },
+    rooms::{Lookup, Room, RoomSource, RoomStatus},
+    session,
+    startup::AppState,
+};
+
+/// The room page: the embed, or the name prompt when a name is required and missing.
+#[tracing::instrument(name = "room page", skip_all)]
+pub async fn room_page(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let info = req.match_info();
+    let path = RoomPath::parse(
+        &state.license_pattern,
+        info.get("license").unwrap_or_default(),
+        info.get("role_hash"),
+    )
+    .ok_or(PageError::NotFound)?;
+
+    let client = client_ip(&req, &state.trusted_proxies);
+    if path.role_hash.is_some() && state.guesses.is_blocked(client) {
+        return Err(PageError::TooManyAttempts);
+    }
+    let room = active_room(state.source.as_ref(), &path.license).await?;
+    let role = match &path.role_hash {
+        None => None,
+        Some(hash) => match role_for_hash(&room, hash) {
+            Some(role) => Some((role, hash.as_str())),
+            None => {
+                state.guesses.record_failure(client);
+                tracing::info!(security_event = "role_hash_mismatch", "wrong role hash");
+                // Exactly the answer of an unknown room: no oracle for guessing.
+                return Err(PageError::NotFound);
+            }
+        },
+    };
+
+    let query = RoomQuery::parse(req.query_string());
+    let mut remembered = session::load(&session);
+    let mut changed = remembered.remember(&path.license, &query, state.max_rooms);
+    let visitor = Visitor::resolve(&path.license, &query, &remembered, state.now().timestamp());
+
+    let prompt = if state.require_nickname && !visitor.has_name() {
+        changed |= remembered.csrf.is_none();
+        Some(PromptView {
+            action: format!("/room/{}/join", path.license),
+            csrf: remembered.csrf_token().to_owned(),
+            return_to: path.to_path(),
+            error: None,
+            nickname: String::new(),
+        })
+    } else {
+        None
+    };
+    if changed {
+        session::save(&session, &remembered)?;
+    }
+
+    let view = room_page_view(&room, role, &visitor, &state.embed, &state.app_url, prompt);
+    Ok(state.pages.respond(StatusCode::OK, "room.html", &view))
+}
+
+/// The room with key `license`, if it exists and is active.
+pub async fn active_room(
+    source: &dyn RoomSource,
+    license: &str,
+) -> Result<std::sync::Arc<Room>, PageError> {
+    match source
+        .lookup(license)
+        .await
+        .map_err(PageError::Unavailable)?
+    {
+        Lookup::Found(room) if room.status == RoomStatus::Active => Ok(room),
+        Lookup::Found(_) | Lookup::Gone => Err(PageError::Gone),
+        Lookup::NotFound => Err(PageError::NotFound),
+    }
+}

@@ -1,0 +1,223 @@
+//! Building the application from settings and running it.
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_web::{
+    App, HttpServer,
+    cookie::Key,
+    dev::{Server, ServerHandle},
+    middleware::ErrorHandlers,
+    web,
+};
+use chrono::{DateTime, Utc};
+use ipnet::IpNet;
+use secrecy::ExposeSecret;
+use tracing_actix_web::TracingLogger;
+
+use crate::{
+    assets::{self, ThemeSheet},
+    configuration::{EmbedSettings, Settings, origin_of},
+    error::render_error_page,
+    headers::security_headers,
+    pages::Pages,
+    room::validate::LicensePattern,
+    rooms::{Catalog, RoomSource},
+    routes, session,
+    telemetry::RedactedSpans,
+    throttle::GuessThrottle,
+};
+
+/// The time source; tests pass a fixed clock.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The real clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// What every handler shares, built once at start-up.
+pub struct AppState {
+    pub source: Arc<dyn RoomSource>,
+    pub pages: Pages,
+    pub license_pattern: LicensePattern,
+    pub embed: EmbedSettings,
+    /// Vendor app host, for the direct links of `<noscript>`.
+    pub app_url: String,
+    /// Origin of `server.public_url`, for the forms' Origin check.
+    pub public_origin: String,
+    pub require_nickname: bool,
+    pub max_rooms: usize,
+    pub guesses: GuessThrottle,
+    pub trusted_proxies: Vec<IpNet>,
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// The current instant, from the configured clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+}
+
+/// Why the application could not be built: one line per problem.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct StartupError(pub Vec<String>);
+
+/// The server, bound to its port.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Builds the room source named by the settings, then the server.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let source = build_source(&settings)?;
+        Self::build_with(settings, source, system_clock())
+    }
+
+    /// Builds the server around `source` (tests use their own source and clock).
+    pub fn build_with(
+        settings: Settings,
+        source: Arc<dyn RoomSource>,
+        clock: Clock,
+    ) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(settings.bind_address()).map_err(|e| {
+            StartupError(vec![format!(
+                "server: cannot listen on {} ({e})",
+                settings.bind_address()
+            )])
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError(vec![format!("server: {e}")]))?
+            .port();
+        let server = run(listener, settings, source, clock)?;
+        Ok(Application { port, server })
+    }
+
+    /// The port actually bound (settings may say 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped through the handle.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// The room source of `rooms.source`.
+fn build_source(settings: &Settings) -> Result<Arc<dyn RoomSource>, StartupError> {
+    let pattern = license_pattern(settings)?;
+    let catalog = Arc::new(
+        Catalog::load(&settings.catalog.path, pattern).map_err(|e| StartupError(e.problems))?,
+    );
+    tracing::info!(rooms = catalog.len(), path = %settings.catalog.path.display(), "catalog loaded");
+    reload_on_sighup(catalog.clone());
+    Ok(catalog)
+}
+
+fn license_pattern(settings: &Settings) -> Result<LicensePattern, StartupError> {
+    LicensePattern::new(&settings.rooms.license_pattern)
+        .map_err(|e| StartupError(vec![format!("rooms.license_pattern: {e}")]))
+}
+
+/// Re-reads the catalog on SIGHUP. A bad new file keeps the old rooms and logs why;
+/// requests are served throughout (the swap is one pointer under a lock).
+fn reload_on_sighup(catalog: Arc<Catalog>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP; the catalog will not reload");
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match catalog.reload() {
+                Ok(rooms) => tracing::info!(rooms, "catalog reloaded"),
+                Err(e) => tracing::error!(
+                    problems = %e,
+                    "catalog not reloaded: the new file has problems; the old rooms stay"
+                ),
+            }
+        }
+    });
+}
+
+fn session_key(settings: &Settings) -> Key {
+    match &settings.session.key {
+        Some(secret) => Key::derive_from(secret.expose_secret().as_bytes()),
+        None => {
+            // Only development gets here (production refuses to start without a key):
+            // sessions then last until the next restart.
+            tracing::warn!("session.key is not set: using a random key until the next restart");
+            Key::generate()
+        }
+    }
+}
+
+fn run(
+    listener: TcpListener,
+    settings: Settings,
+    source: Arc<dyn RoomSource>,
+    clock: Clock,
+) -> Result<Server, StartupError> {
+    let asset_version = assets::version_of(
+        &settings.branding.static_dir,
+        &settings.branding.primary_color,
+    );
+    let pages =
+        Pages::load(&settings.branding, asset_version).map_err(|e| StartupError(vec![e]))?;
+    let state = web::Data::new(AppState {
+        source,
+        pages,
+        license_pattern: license_pattern(&settings)?,
+        embed: settings.embed.clone(),
+        app_url: settings.api.app_url.clone(),
+        public_origin: origin_of(&settings.server.public_url),
+        require_nickname: settings.rooms.require_nickname,
+        max_rooms: settings.session.max_rooms,
+        guesses: GuessThrottle::new(settings.security.role_guess_limit, Duration::from_secs(60)),
+        trusted_proxies: settings.trusted_proxies(),
+        clock,
+    });
+    let theme = web::Data::new(ThemeSheet::new(&settings.branding.primary_color));
+    let key = session_key(&settings);
+    let secure = settings.session.secure;
+    let static_dir = settings.branding.static_dir.clone();
+    let workers = settings.server.workers;
+    let settings = Arc::new(settings);
+
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .wrap(ErrorHandlers::new().default_handler(render_error_page))
+            .wrap(session::middleware(key.clone(), secure))
+            .wrap(security_headers(&settings))
+            .wrap(TracingLogger::<RedactedSpans>::new())
+            .app_data(state.clone())
+            .app_data(theme.clone())
+            .app_data(web::FormConfig::default().limit(4096))
+            .configure(|cfg| routes::configure(cfg, &static_dir))
+            .default_service(web::to(routes::not_found))
+    })
+    // main.rs handles SIGTERM/SIGINT itself, so that both shut down gracefully.
+    .disable_signals()
+    .shutdown_timeout(10);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    let server = server
+        .listen(listener)
+        .map_err(|e| StartupError(vec![format!("server: {e}")]))?
+        .run();
+    Ok(server)
+}

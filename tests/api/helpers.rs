@@ -1,0 +1,231 @@
+//! `spawn_app()` and the typed helpers every test uses.
+
+use std::{collections::HashMap, path::PathBuf, sync::Arc};
+
+use roomgate::{
+    configuration::{self, Settings},
+    room::embed::EmbedBlock,
+    rooms::RoomSource,
+    startup::{Application, Clock, system_clock},
+};
+
+/// Room keys and role tokens of `tests/fixtures/rooms.toml`.
+pub const L: &str = "123-123-123";
+pub const L2: &str = "222-222-222";
+pub const SCHEDULED: &str = "234-234-234";
+pub const INACTIVE: &str = "345-345-345";
+pub const H: &str = "HostToken123";
+pub const P: &str = "PresenterToken456";
+pub const H2: &str = "OtherHost789";
+/// Links are built from this, never from the Host header.
+pub const PUBLIC_URL: &str = "http://rooms.test";
+
+pub fn repo_path(relative: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(relative)
+}
+
+/// The environment map the tests load settings with: development defaults, port 0,
+/// the test catalog, absolute folders.
+pub fn test_env() -> HashMap<String, String> {
+    [
+        ("ROOMGATE__SERVER__PORT", "0".to_owned()),
+        ("ROOMGATE__SERVER__PUBLIC_URL", PUBLIC_URL.to_owned()),
+        (
+            "ROOMGATE__CATALOG__PATH",
+            repo_path("tests/fixtures/rooms.toml").display().to_string(),
+        ),
+        (
+            "ROOMGATE__BRANDING__TEMPLATES_DIR",
+            repo_path("templates").display().to_string(),
+        ),
+        (
+            "ROOMGATE__BRANDING__STATIC_DIR",
+            repo_path("static").display().to_string(),
+        ),
+        (
+            "ROOMGATE__EMBED__BASE_URL",
+            "https://embed.example".to_owned(),
+        ),
+        ("ROOMGATE__API__APP_URL", "https://app.example".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// Loads settings from the repo's `config/` with `env` as the environment.
+pub fn load_settings(
+    env: &HashMap<String, String>,
+) -> Result<Settings, configuration::SettingsError> {
+    configuration::load(&repo_path("config"), env)
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+}
+
+/// The app with the test catalog and default settings.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// The app with settings changed by `tweak` (an environment map, as an operator would).
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+    let mut env = test_env();
+    tweak(&mut env);
+    let settings = load_settings(&env).expect("test settings are valid");
+    let app = Application::build(settings).await.expect("the app builds");
+    start(app)
+}
+
+/// The app around a room source of the test's own and a clock.
+pub async fn spawn_app_with_source(source: Arc<dyn RoomSource>, clock: Clock) -> TestApp {
+    let settings = load_settings(&test_env()).expect("test settings are valid");
+    let app = Application::build_with(settings, source, clock).expect("the app builds");
+    start(app)
+}
+
+pub fn real_clock() -> Clock {
+    system_clock()
+}
+
+fn start(app: Application) -> TestApp {
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        client: new_client(),
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+pub fn new_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// GET from another client address (through a trusted proxy).
+    pub async fn get_from(&self, path: &str, client_ip: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .header("x-forwarded-for", client_ip)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn head(&self, path: &str) -> reqwest::Response {
+        self.client
+            .head(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get_html(&self, path: &str) -> (u16, String) {
+        let res = self.get(path).await;
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap())
+    }
+
+    /// Posts the name prompt form as the browser would, from our own origin.
+    pub async fn post_join(&self, license: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        self.post_join_from(license, form, Some(PUBLIC_URL)).await
+    }
+
+    pub async fn post_join_from(
+        &self,
+        license: &str,
+        form: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> reqwest::Response {
+        let mut req = self
+            .client
+            .post(self.url(&format!("/room/{license}/join")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form_body(form));
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        req.send().await.expect("request sent")
+    }
+}
+
+pub fn form_body(form: &[(&str, &str)]) -> String {
+    url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(form)
+        .finish()
+}
+
+/// The embed data block of a room page, parsed as the page script parses it.
+pub fn embed_block(html: &str) -> Option<EmbedBlock> {
+    let raw = embed_json(html)?;
+    Some(serde_json::from_str(raw).expect("the data block is valid JSON"))
+}
+
+/// The raw text of the embed data block.
+pub fn embed_json(html: &str) -> Option<&str> {
+    let open = r#"<script id="roomgate-embed" type="application/json">"#;
+    let start = html.find(open)? + open.len();
+    let end = start + html[start..].find("</script>")?;
+    Some(&html[start..end])
+}
+
+/// The value of a hidden or text input `name` in a form.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!(r#"name="{name}""#);
+    let at = html.find(&marker)?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag_end = at + html[at..].find('>')?;
+    let tag = &html[tag_start..tag_end];
+    let v = tag.find(r#"value=""#)? + 7;
+    let len = tag[v..].find('"')?;
+    Some(html_decode(&tag[v..v + len]))
+}
+
+/// Undoes Tera's HTML escaping, as a browser does when it reads an attribute.
+pub fn html_decode(s: &str) -> String {
+    s.replace("&#x2F;", "/")
+        .replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// Sends `request` as raw bytes and returns the status line of the answer, for requests
+/// that an HTTP client library refuses to build.
+pub async fn raw_request(address: &str, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = address.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(host).await.unwrap();
+    // The server may answer and close before reading everything we send.
+    let _ = stream.write_all(request).await;
+    let mut buf = vec![0u8; 1024];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut buf))
+        .await
+        .expect("the server answers")
+        .unwrap_or(0);
+    String::from_utf8_lossy(&buf[..n])
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}

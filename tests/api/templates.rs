@@ -1,0 +1,134 @@
+use roomgate::{
+    configuration::Settings,
+    pages::{ErrorPage, Pages, PromptView, RoomPage, RoomView, ScheduleView, TEMPLATES},
+};
+
+use crate::helpers::{L, html_decode, load_settings, spawn_app_with, test_env};
+
+fn pages(settings: &Settings) -> Pages {
+    Pages::load(&settings.branding, "v1".into()).expect("templates load")
+}
+
+fn room_page(prompt: Option<PromptView>, schedule: bool) -> RoomPage {
+    RoomPage {
+        room: RoomView {
+            name: "Room <name>".into(),
+            agenda: "Line one\nLine <two>".into(),
+            schedule: schedule.then(|| ScheduleView {
+                start_iso: "2026-12-01T15:00:00Z".into(),
+                start_text: "Tuesday, 1 December 2026, 16:00 CET".into(),
+                end_text: "17:30 CET".into(),
+                timezone: "Europe/Warsaw".into(),
+                duration_minutes: 90,
+            }),
+        },
+        role: Some("host".into()),
+        embed_json: r#"{"loader":"x","options":{}}"#.into(),
+        container_id: "roomgate-room",
+        direct_link: "https://app.example/123-123-123".into(),
+        prompt,
+    }
+}
+
+#[test]
+fn every_template_renders_with_every_shape_of_its_context() {
+    let settings = load_settings(&test_env()).unwrap();
+    let pages = pages(&settings);
+    let prompt = PromptView {
+        action: "/room/123-123-123/join".into(),
+        csrf: "tok".into(),
+        return_to: "/room/123-123-123".into(),
+        error: Some("Please enter a name".into()),
+        nickname: "<x>".into(),
+    };
+    let rendered = [
+        pages.render("room.html", &room_page(None, true)).unwrap(),
+        pages.render("room.html", &room_page(None, false)).unwrap(),
+        pages
+            .render("room.html", &room_page(Some(prompt), false))
+            .unwrap(),
+    ];
+    for html in &rendered {
+        assert!(html.contains("Room &lt;name&gt;"), "names are escaped");
+        assert!(html.contains(&settings.branding.site_name));
+        assert!(html.contains(r#"<html lang="en""#));
+    }
+    assert!(rendered[2].contains("Please enter a name") && !rendered[2].contains("roomgate-embed"));
+    assert!(rendered[0].contains("roomgate-embed") && rendered[0].contains("Joining as host"));
+    for status in [400u16, 403, 404, 405, 410, 413, 429, 500, 503] {
+        let page = ErrorPage::for_status(actix_web::http::StatusCode::from_u16(status).unwrap());
+        let html = pages.render("error.html", &page).unwrap();
+        assert!(html.contains(page.title), "{status}");
+    }
+    assert!(TEMPLATES.contains(&"base.html"));
+}
+
+#[tokio::test]
+async fn operators_can_replace_the_templates_and_static_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    let static_dir = dir.path().join("static");
+    std::fs::create_dir_all(&templates).unwrap();
+    std::fs::create_dir_all(static_dir.join("css")).unwrap();
+    std::fs::write(
+        templates.join("base.html"),
+        "<html lang=\"{{ lang }}\">ACME {% block main %}{% endblock %}</html>",
+    )
+    .unwrap();
+    std::fs::write(
+        templates.join("room.html"),
+        "{% extends \"base.html\" %}{% block main %}Custom room {{ room.name }}{% endblock %}",
+    )
+    .unwrap();
+    std::fs::write(
+        templates.join("error.html"),
+        "{% extends \"base.html\" %}{% block main %}Custom error {{ status }}{% endblock %}",
+    )
+    .unwrap();
+    std::fs::write(static_dir.join("css/site.css"), "body{color:red}").unwrap();
+    let app = spawn_app_with(|env| {
+        env.insert(
+            "ROOMGATE__BRANDING__TEMPLATES_DIR".into(),
+            templates.display().to_string(),
+        );
+        env.insert(
+            "ROOMGATE__BRANDING__STATIC_DIR".into(),
+            static_dir.display().to_string(),
+        );
+    })
+    .await;
+    assert_eq!(
+        app.get_html(&format!("/room/{L}")).await.1,
+        "<html lang=\"en\">ACME Custom room Product demo</html>"
+    );
+    assert_eq!(
+        app.get_html("/room/999-999-999").await.1,
+        "<html lang=\"en\">ACME Custom error 404</html>"
+    );
+    assert_eq!(
+        app.get("/static/css/site.css").await.text().await.unwrap(),
+        "body{color:red}"
+    );
+}
+
+#[tokio::test]
+async fn the_branding_settings_reach_every_page() {
+    let app = spawn_app_with(|env| {
+        env.insert("ROOMGATE__BRANDING__SITE_NAME".into(), "Acme Events".into());
+        env.insert(
+            "ROOMGATE__BRANDING__SUPPORT_URL".into(),
+            "https://help.acme.example".into(),
+        );
+        env.insert(
+            "ROOMGATE__BRANDING__LOGO_URL".into(),
+            "https://cdn.acme.example/logo.svg".into(),
+        );
+    })
+    .await;
+    for path in [format!("/room/{L}"), "/room/999-999-999".into()] {
+        let html = html_decode(&app.get_html(&path).await.1);
+        assert!(html.contains("Acme Events"), "{path}");
+        assert!(html.contains("https://help.acme.example"), "{path}");
+        assert!(html.contains("https://cdn.acme.example/logo.svg"), "{path}");
+    }
+}
