@@ -54,6 +54,8 @@ pub struct Settings {
     pub catalog: CatalogSettings,
     pub embed: EmbedSettings,
     pub api: ApiSettings,
+    pub cache: CacheSettings,
+    pub admin: AdminSettings,
     pub session: SessionSettings,
     pub security: SecuritySettings,
     pub branding: BrandingSettings,
@@ -112,11 +114,74 @@ pub struct EmbedSettings {
     pub disable_target_top: bool,
 }
 
-/// The vendor's API and app hosts.
+/// The vendor's API and app hosts, and how roomgate signs in to the API.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ApiSettings {
+    /// REST API base, e.g. `https://api.archiebot.com/api/`.
+    pub base_url: String,
     /// Vendor app host: direct room links and the OAuth authorize page.
     pub app_url: String,
+    pub auth: ApiAuth,
+    #[serde(default)]
+    pub client_id: String,
+    pub client_secret: Option<SecretString>,
+    /// Sent as `identifier` at login, and as the `Identifier` header when enabled.
+    pub identifier: String,
+    pub send_identifier_header: bool,
+    /// Connect and total timeout of each call.
+    pub timeout_ms: u64,
+    /// Log in again (or refresh) this long before the token runs out.
+    pub refresh_skew_secs: u64,
+    /// Longest pause between sign-in attempts after repeated failures.
+    pub auth_backoff_max_secs: u64,
+    /// Answers larger than this are refused.
+    pub max_response_bytes: usize,
+    /// OAuth redirect URI; empty means `{server.public_url}/oauth/callback`.
+    #[serde(default)]
+    pub redirect_uri: String,
+    pub token_store: TokenStoreKind,
+    /// The file of `token_store = "file"`.
+    pub token_file: PathBuf,
+}
+
+/// How roomgate signs in to the vendor API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ApiAuth {
+    /// Server-to-server: `POST auth/login` with client id and secret.
+    Login,
+    /// OAuth2 authorization code, connected once by the operator at `/oauth/connect`.
+    Oauth,
+}
+
+/// Where OAuth tokens are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenStoreKind {
+    /// A JSON file, written atomically, mode 0600.
+    File,
+}
+
+/// The room cache in front of the API source.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CacheSettings {
+    /// How long an entry is fresh.
+    pub ttl_secs: u64,
+    /// How long a stale entry may still be served while the vendor fails.
+    pub max_stale_secs: u64,
+    /// How long "no such room" is remembered.
+    pub negative_ttl_secs: u64,
+    /// Least time between two listings of all rooms triggered by unknown keys.
+    pub index_min_interval_secs: u64,
+    /// Most rooms kept.
+    pub capacity: u64,
+}
+
+/// The operator's surface (`/oauth/connect`, the admin API).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminSettings {
+    /// Bearer token (and Basic password) of the operator; without it the surface is off.
+    pub token: Option<SecretString>,
 }
 
 /// The visitor's session cookie.
@@ -255,6 +320,7 @@ impl Settings {
             ("server.public_url", &self.server.public_url),
             ("embed.base_url", &self.embed.base_url),
             ("api.app_url", &self.api.app_url),
+            ("api.base_url", &self.api.base_url),
         ] {
             if let Err(e) = parse_origin_url(value) {
                 out.push(format!("{key}: {e}"));
@@ -274,11 +340,7 @@ impl Settings {
         {
             out.push("rooms.license_pattern: must be anchored with ^ and $".into());
         }
-        if self.rooms.source == RoomSourceKind::Api {
-            out.push(
-                "rooms.source: `api` is not available in this build yet; use `catalog`".into(),
-            );
-        }
+        out.extend(self.api_problems());
         for (key, value) in [
             ("embed.width", &self.embed.width),
             ("embed.height", &self.embed.height),
@@ -346,6 +408,66 @@ impl Settings {
             }
         }
         out
+    }
+
+    fn api_problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let api = &self.api;
+        let needs_credentials = self.rooms.source == RoomSourceKind::Api;
+        if needs_credentials && api.client_id.trim().is_empty() {
+            out.push("api.client_id: required with rooms.source = \"api\"".into());
+        }
+        if needs_credentials && api.client_secret.is_none() {
+            out.push(
+                "api.client_secret: required with rooms.source = \"api\" (set ROOMGATE__API__CLIENT_SECRET)"
+                    .into(),
+            );
+        }
+        if api.timeout_ms == 0 || api.timeout_ms > 120_000 {
+            out.push("api.timeout_ms: must be between 1 and 120000".into());
+        }
+        if api.max_response_bytes < 1024 {
+            out.push("api.max_response_bytes: must be at least 1024".into());
+        }
+        if api.identifier.trim().is_empty() {
+            out.push("api.identifier: must not be empty".into());
+        }
+        if !api.redirect_uri.is_empty() {
+            match parse_any_http_url(&api.redirect_uri) {
+                Err(e) => out.push(format!("api.redirect_uri: {e}")),
+                Ok(u) if self.environment == Environment::Production && u.scheme() != "https" => {
+                    out.push("api.redirect_uri: must be https in production".into())
+                }
+                Ok(_) => {}
+            }
+        }
+        let c = &self.cache;
+        if c.ttl_secs == 0 {
+            out.push("cache.ttl_secs: must be at least 1".into());
+        }
+        if c.max_stale_secs < c.ttl_secs {
+            out.push("cache.max_stale_secs: must be at least cache.ttl_secs".into());
+        }
+        if c.capacity == 0 {
+            out.push("cache.capacity: must be at least 1".into());
+        }
+        if let Some(token) = &self.admin.token
+            && token.expose_secret().len() < 32
+        {
+            out.push(
+                "admin.token: must be at least 32 bytes (try `openssl rand -base64 32`)".into(),
+            );
+        }
+        out
+    }
+
+    /// The OAuth redirect URI: `api.redirect_uri`, or the callback on `server.public_url`.
+    pub fn redirect_uri(&self) -> String {
+        if self.api.redirect_uri.is_empty() {
+            format!("{}/oauth/callback", self.server.public_url)
+        } else {
+            self.api.redirect_uri.clone()
+        }
     }
 
     /// `host:port` to bind.

@@ -32,12 +32,24 @@ pub enum PageError {
     /// 410: the room is inactive or was deleted.
     #[error("room no longer available")]
     Gone,
+    /// 400: a request that cannot be acted on (e.g. an OAuth callback with a bad state).
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    /// 401 with `WWW-Authenticate`: operator credentials missing or wrong.
+    #[error("operator credentials missing or wrong")]
+    Unauthorized {
+        /// The `WWW-Authenticate` challenge.
+        challenge: &'static str,
+    },
     /// 403: a form without a valid CSRF token or from another origin.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
     /// 429: too many wrong secrets from this client.
     #[error("too many attempts")]
     TooManyAttempts,
+    /// 502: the vendor refused or failed an operator's request.
+    #[error("the vendor failed the request")]
+    Upstream(#[source] crate::livewebinar::ApiError),
     /// 503 with `Retry-After`: the room source cannot answer and nothing is cached.
     #[error("room source unavailable")]
     Unavailable(#[source] crate::rooms::Unavailable),
@@ -70,6 +82,9 @@ impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
             PageError::NotFound => StatusCode::NOT_FOUND,
+            PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PageError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            PageError::Upstream(_) => StatusCode::BAD_GATEWAY,
             PageError::Gone => StatusCode::GONE,
             PageError::Forbidden(_) => StatusCode::FORBIDDEN,
             PageError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
@@ -86,6 +101,9 @@ impl ResponseError for PageError {
             }
             PageError::TooManyAttempts => {
                 res.insert_header((RETRY_AFTER, "60"));
+            }
+            PageError::Unauthorized { challenge } => {
+                res.insert_header((actix_web::http::header::WWW_AUTHENTICATE, *challenge));
             }
             _ => {}
         }

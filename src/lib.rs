@@ -4,6 +4,8 @@
 pub mod assets;
 /// Turns a panic in a handler into the opaque 500 page.
 pub mod catch_panic;
+/// The command line.
+pub mod cli;
 /// Which address a request comes from.
 pub mod client_ip;
 /// Settings, layered and validated.
@@ -12,6 +14,10 @@ pub mod configuration;
 pub mod error;
 /// Security headers.
 pub mod headers;
+/// The LiveWebinar REST API: client, sign-in, token store.
+pub mod livewebinar;
+/// Is this request from the operator (admin token checks).
+pub mod operator;
 /// Tera and the page views.
 pub mod pages;
 /// Same-site redirect targets.

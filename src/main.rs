@@ -1,21 +1,37 @@
-//! `roomgate`: read the settings, start logging, serve until SIGTERM or SIGINT.
+//! `roomgate`: read the settings, then serve (until SIGTERM or SIGINT) or run a command.
 
 use std::process::ExitCode;
 
-use roomgate::{configuration::get_configuration, startup::Application, telemetry};
+use clap::Parser;
+use roomgate::{
+    cli::{self, Cli, Command, EXIT_USAGE},
+    configuration::get_configuration,
+    startup::Application,
+    telemetry,
+};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     let settings = match get_configuration() {
         Ok(settings) => settings,
-        Err(e) => return fail(&e.0),
+        Err(e) => return cli::fail(EXIT_USAGE, &e.to_string()),
     };
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings).await,
+        Command::Check => cli::check(&settings).await,
+        Command::RegisterClient { name, redirect } => {
+            cli::register_client(&settings, &name, &redirect).await
+        }
+    }
+}
+
+async fn serve(settings: roomgate::configuration::Settings) -> ExitCode {
     telemetry::init(&settings.log, std::io::stdout);
     let public_url = settings.server.public_url.clone();
-
     let app = match Application::build(settings).await {
         Ok(app) => app,
-        Err(e) => return fail(&e.0),
+        Err(e) => return cli::fail(EXIT_USAGE, &e.to_string()),
     };
     tracing::info!(port = app.port(), %public_url, "roomgate is listening");
     let handle = app.handle();
@@ -26,17 +42,9 @@ async fn main() -> ExitCode {
     handle.stop(true).await;
     match server.await {
         Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(e)) => fail(&[format!("server error: {e}")]),
-        Err(e) => fail(&[format!("server task failed: {e}")]),
+        Ok(Err(e)) => cli::fail(EXIT_USAGE, &format!("server error: {e}")),
+        Err(e) => cli::fail(EXIT_USAGE, &format!("server task failed: {e}")),
     }
-}
-
-/// Prints one line per problem and exits non-zero.
-fn fail(problems: &[String]) -> ExitCode {
-    for line in problems {
-        eprintln!("roomgate: {line}");
-    }
-    ExitCode::from(2)
 }
 
 /// Waits for SIGTERM (containers, systemd) or SIGINT (Ctrl-C).

@@ -13,7 +13,7 @@ use tera::{Context, Tera};
 use crate::configuration::BrandingSettings;
 
 /// Templates every templates folder must provide.
-pub const TEMPLATES: [&str; 3] = ["base.html", "room.html", "error.html"];
+pub const TEMPLATES: [&str; 4] = ["base.html", "room.html", "error.html", "notice.html"];
 
 /// Marks a response that is already a finished page, so the error-page layer leaves it be.
 #[derive(Debug, Clone, Copy)]
@@ -72,6 +72,14 @@ pub struct PromptView {
     pub nickname: String,
 }
 
+/// A page that tells the operator something worked (e.g. the OAuth connection).
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticePage {
+    pub title: String,
+    pub message: String,
+    pub details: Vec<String>,
+}
+
 /// An error page.
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorPage {
@@ -87,6 +95,10 @@ impl ErrorPage {
             400 => (
                 "That request was not understood",
                 "Please check the link you were given and try again.",
+            ),
+            401 => (
+                "Sign-in required",
+                "This page is for the site's operators. Sign in with the operator credentials.",
             ),
             403 => (
                 "This form has expired",
@@ -108,6 +120,10 @@ impl ErrorPage {
             429 => (
                 "Too many attempts",
                 "Please wait a minute before trying again.",
+            ),
+            502 => (
+                "The video service refused the request",
+                "The room service answered with an error. Please try again in a moment.",
             ),
             503 => (
                 "Temporarily unavailable",

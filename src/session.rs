@@ -38,6 +38,9 @@ pub struct VisitorState {
     /// Anti-CSRF token for this session's forms.
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "c")]
     pub csrf: Option<String>,
+    /// The operator's OAuth `state`, between `/oauth/connect` and `/oauth/callback`.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "o")]
+    pub oauth_state: Option<OAuthState>,
     /// A signed-in identity handed over by the company's site; locks the name fields.
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "i")]
     pub identity: Option<Identity>,
@@ -54,6 +57,14 @@ pub struct RoomTokens {
     pub password_token: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "g")]
     pub registrant_token: Option<String>,
+}
+
+/// A pending OAuth authorization: the random `state` and when it was issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthState {
+    pub value: String,
+    /// Unix seconds.
+    pub issued_at: i64,
 }
 
 /// A signed-in person. A cookie cannot be revoked, so it carries its own expiry.

@@ -11,17 +11,21 @@ use actix_web::{
 };
 use chrono::{DateTime, Utc};
 use ipnet::IpNet;
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use tracing_actix_web::TracingLogger;
 
 use crate::{
     assets::{self, ThemeSheet},
-    configuration::{EmbedSettings, Settings, origin_of},
+    configuration::{ApiAuth, EmbedSettings, RoomSourceKind, Settings, TokenStoreKind, origin_of},
     error::render_error_page,
     headers::security_headers,
+    livewebinar::{
+        Api, Auth, Client,
+        token_store::{FileTokenStore, TokenStore},
+    },
     pages::Pages,
     room::validate::LicensePattern,
-    rooms::{Catalog, RoomSource},
+    rooms::{CachePolicy, Catalog, Directory, RoomSource},
     routes, session,
     telemetry::RedactedSpans,
     throttle::GuessThrottle,
@@ -50,6 +54,43 @@ pub struct AppState {
     pub guesses: GuessThrottle,
     pub trusted_proxies: Vec<IpNet>,
     pub clock: Clock,
+    /// The vendor API, when `rooms.source = "api"`.
+    pub api: Option<Api>,
+    /// The room cache, when `rooms.source = "api"` (operators' changes invalidate it).
+    pub directory: Option<Directory>,
+    /// OAuth settings, when `api.auth = "oauth"` and the API source is used.
+    pub oauth: Option<OAuthConfig>,
+    /// The operator's token; `None` turns the operator surface off.
+    pub admin_token: Option<SecretString>,
+    pub admin_guesses: GuessThrottle,
+}
+
+/// What the OAuth routes need.
+pub struct OAuthConfig {
+    pub client_id: String,
+    pub client_secret: SecretString,
+    pub redirect_uri: String,
+    pub app_url: String,
+}
+
+/// The room source chosen by the settings, with its parts the routes need.
+pub enum Source {
+    /// The catalog file.
+    Catalog(Arc<Catalog>),
+    /// The vendor API behind the cache.
+    Api(Directory),
+    /// Any other source (tests).
+    Custom(Arc<dyn RoomSource>),
+}
+
+impl Source {
+    fn as_room_source(&self) -> Arc<dyn RoomSource> {
+        match self {
+            Source::Catalog(c) => c.clone(),
+            Source::Api(d) => Arc::new(d.clone()),
+            Source::Custom(s) => s.clone(),
+        }
+    }
 }
 
 impl AppState {
@@ -73,14 +114,14 @@ pub struct Application {
 impl Application {
     /// Builds the room source named by the settings, then the server.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let source = build_source(&settings)?;
+        let source = build_source(&settings).await?;
         Self::build_with(settings, source, system_clock())
     }
 
     /// Builds the server around `source` (tests use their own source and clock).
     pub fn build_with(
         settings: Settings,
-        source: Arc<dyn RoomSource>,
+        source: Source,
         clock: Clock,
     ) -> Result<Self, StartupError> {
         let listener = TcpListener::bind(settings.bind_address()).map_err(|e| {
@@ -114,14 +155,42 @@ impl Application {
 }
 
 /// The room source of `rooms.source`.
-fn build_source(settings: &Settings) -> Result<Arc<dyn RoomSource>, StartupError> {
+pub async fn build_source(settings: &Settings) -> Result<Source, StartupError> {
     let pattern = license_pattern(settings)?;
-    let catalog = Arc::new(
-        Catalog::load(&settings.catalog.path, pattern).map_err(|e| StartupError(e.problems))?,
-    );
-    tracing::info!(rooms = catalog.len(), path = %settings.catalog.path.display(), "catalog loaded");
-    reload_on_sighup(catalog.clone());
-    Ok(catalog)
+    match settings.rooms.source {
+        RoomSourceKind::Catalog => {
+            let catalog = Arc::new(
+                Catalog::load(&settings.catalog.path, pattern)
+                    .map_err(|e| StartupError(e.problems))?,
+            );
+            tracing::info!(rooms = catalog.len(), path = %settings.catalog.path.display(), "catalog loaded");
+            reload_on_sighup(catalog.clone());
+            Ok(Source::Catalog(catalog))
+        }
+        RoomSourceKind::Api => {
+            let api = build_api(settings).await?;
+            Ok(Source::Api(Directory::new(
+                api,
+                pattern,
+                CachePolicy::from(&settings.cache),
+            )))
+        }
+    }
+}
+
+/// The signed-in vendor API of the settings (also used by the command line).
+pub async fn build_api(settings: &Settings) -> Result<Api, StartupError> {
+    let client = Client::new(&settings.api).map_err(|e| StartupError(vec![e]))?;
+    let store: Option<Arc<dyn TokenStore>> = match (settings.api.auth, settings.api.token_store) {
+        (ApiAuth::Oauth, TokenStoreKind::File) => {
+            Some(Arc::new(FileTokenStore::new(&settings.api.token_file)))
+        }
+        (ApiAuth::Login, _) => None,
+    };
+    let auth = Auth::new(client, &settings.api, store)
+        .await
+        .map_err(|e| StartupError(vec![e]))?;
+    Ok(Api::new(Arc::new(auth)))
 }
 
 fn license_pattern(settings: &Settings) -> Result<LicensePattern, StartupError> {
@@ -168,7 +237,7 @@ fn session_key(settings: &Settings) -> Key {
 fn run(
     listener: TcpListener,
     settings: Settings,
-    source: Arc<dyn RoomSource>,
+    source: Source,
     clock: Clock,
 ) -> Result<Server, StartupError> {
     let asset_version = assets::version_of(
@@ -177,8 +246,25 @@ fn run(
     );
     let pages =
         Pages::load(&settings.branding, asset_version).map_err(|e| StartupError(vec![e]))?;
+    let (api, directory) = match &source {
+        Source::Api(d) => (Some(d.api().clone()), Some(d.clone())),
+        _ => (None, None),
+    };
+    let oauth = match (&api, settings.api.auth) {
+        (Some(_), ApiAuth::Oauth) => Some(OAuthConfig {
+            client_id: settings.api.client_id.clone(),
+            client_secret: settings
+                .api
+                .client_secret
+                .clone()
+                .unwrap_or_else(|| SecretString::from(String::new())),
+            redirect_uri: settings.redirect_uri(),
+            app_url: settings.api.app_url.clone(),
+        }),
+        _ => None,
+    };
     let state = web::Data::new(AppState {
-        source,
+        source: source.as_room_source(),
         pages,
         license_pattern: license_pattern(&settings)?,
         embed: settings.embed.clone(),
@@ -189,6 +275,14 @@ fn run(
         guesses: GuessThrottle::new(settings.security.role_guess_limit, Duration::from_secs(60)),
         trusted_proxies: settings.trusted_proxies(),
         clock,
+        api,
+        directory,
+        oauth,
+        admin_token: settings.admin.token.clone(),
+        admin_guesses: GuessThrottle::new(
+            settings.security.role_guess_limit,
+            Duration::from_secs(60),
+        ),
     });
     let theme = web::Data::new(ThemeSheet::new(&settings.branding.primary_color));
     let key = session_key(&settings);

@@ -4,11 +4,13 @@
 //! a cache) maps its own data into it.
 
 mod catalog;
+mod directory;
 mod model;
 
 use std::sync::Arc;
 
 pub use catalog::{Catalog, CatalogError};
+pub use directory::{CachePolicy, Directory};
 pub use model::{Room, RoomKind, RoomStatus};
 
 /// The answer to a lookup by room key.

@@ -3,6 +3,7 @@
 
 mod health;
 mod join;
+mod oauth;
 mod room;
 
 use actix_web::{
@@ -20,6 +21,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
     cfg.service(resource("/healthz").route(get_or_head().to(health::healthz)))
         .service(resource("/readyz").route(get_or_head().to(health::readyz)))
         .service(resource("/theme.css").route(get_or_head().to(assets::theme_css)))
+        .service(resource("/oauth/connect").route(web::get().to(oauth::connect)))
+        .service(resource("/oauth/callback").route(web::get().to(oauth::callback)))
         .service(
             web::scope("/static")
                 .wrap(from_fn(long_cache))

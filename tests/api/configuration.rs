@@ -168,7 +168,8 @@ async fn a_templates_folder_without_the_needed_templates_stops_start_up() {
         .err()
         .unwrap();
     assert!(
-        err.to_string().contains("lacks room.html, error.html"),
+        err.to_string()
+            .contains("lacks room.html, error.html, notice.html"),
         "{err}"
     );
 }

@@ -6,7 +6,7 @@ use roomgate::{
     configuration::{self, Settings},
     room::embed::EmbedBlock,
     rooms::RoomSource,
-    startup::{Application, Clock, system_clock},
+    startup::{Application, Clock, Source, system_clock},
 };
 
 /// Room keys and role tokens of `tests/fixtures/rooms.toml`.
@@ -82,7 +82,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) ->
 /// The app around a room source of the test's own and a clock.
 pub async fn spawn_app_with_source(source: Arc<dyn RoomSource>, clock: Clock) -> TestApp {
     let settings = load_settings(&test_env()).expect("test settings are valid");
-    let app = Application::build_with(settings, source, clock).expect("the app builds");
+    let app =
+        Application::build_with(settings, Source::Custom(source), clock).expect("the app builds");
     start(app)
 }
 

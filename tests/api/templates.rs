@@ -55,7 +55,14 @@ fn every_template_renders_with_every_shape_of_its_context() {
     }
     assert!(rendered[2].contains("Please enter a name") && !rendered[2].contains("roomgate-embed"));
     assert!(rendered[0].contains("roomgate-embed") && rendered[0].contains("Joining as host"));
-    for status in [400u16, 403, 404, 405, 410, 413, 429, 500, 503] {
+    let notice = roomgate::pages::NoticePage {
+        title: "Connected <now>".into(),
+        message: "m".into(),
+        details: vec!["Account: a@example.com".into()],
+    };
+    let html = pages.render("notice.html", &notice).unwrap();
+    assert!(html.contains("Connected &lt;now&gt;") && html.contains("a@example.com"));
+    for status in [400u16, 401, 403, 404, 405, 410, 413, 429, 500, 502, 503] {
         let page = ErrorPage::for_status(actix_web::http::StatusCode::from_u16(status).unwrap());
         let html = pages.render("error.html", &page).unwrap();
         assert!(html.contains(page.title), "{status}");
@@ -83,6 +90,11 @@ async fn operators_can_replace_the_templates_and_static_folders() {
     std::fs::write(
         templates.join("error.html"),
         "{% extends \"base.html\" %}{% block main %}Custom error {{ status }}{% endblock %}",
+    )
+    .unwrap();
+    std::fs::write(
+        templates.join("notice.html"),
+        "{% extends \"base.html\" %}{% block main %}{{ title }}{% endblock %}",
     )
     .unwrap();
     std::fs::write(static_dir.join("css/site.css"), "body{color:red}").unwrap();

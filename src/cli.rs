@@ -1,0 +1,151 @@
+//! The command line: `roomgate [serve]`, `roomgate check`, `roomgate register-client`.
+//! Commands other than `serve` print their result and exit: 0 done, 1 the vendor or the
+//! credentials said no, 2 the settings or the command line are wrong.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+
+use crate::{
+    configuration::{ApiAuth, RoomSourceKind, Settings},
+    livewebinar::Client,
+    rooms::Catalog,
+    startup::build_api,
+};
+
+/// Exit status when the vendor or the credentials refuse.
+pub const EXIT_VENDOR: u8 = 1;
+/// Exit status for bad settings or arguments.
+pub const EXIT_USAGE: u8 = 2;
+
+/// roomgate: branded LiveWebinar rooms on your own domain.
+#[derive(Debug, Parser)]
+#[command(name = "roomgate", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// What to do; serving is the default.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve room pages (the default).
+    Serve,
+    /// Check the settings and the vendor credentials, and print the connected account.
+    Check,
+    /// Register roomgate as an OAuth client of LiveWebinar and print its credentials.
+    RegisterClient {
+        /// The app name shown to people who authorize it.
+        #[arg(long)]
+        name: String,
+        /// The redirect URI, e.g. https://events.example.com/oauth/callback.
+        #[arg(long)]
+        redirect: String,
+    },
+}
+
+/// `roomgate check`.
+pub async fn check(settings: &Settings) -> ExitCode {
+    match settings.rooms.source {
+        RoomSourceKind::Catalog => {
+            let pattern =
+                match crate::room::validate::LicensePattern::new(&settings.rooms.license_pattern) {
+                    Ok(p) => p,
+                    Err(e) => return fail(EXIT_USAGE, &format!("rooms.license_pattern: {e}")),
+                };
+            match Catalog::load(&settings.catalog.path, pattern) {
+                Ok(catalog) => {
+                    println!(
+                        "settings OK; catalog {} has {} rooms (rooms.source = \"catalog\": no vendor credentials needed)",
+                        settings.catalog.path.display(),
+                        catalog.len()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(EXIT_USAGE, &e.to_string()),
+            }
+        }
+        RoomSourceKind::Api => {
+            let api = match build_api(settings).await {
+                Ok(api) => api,
+                Err(e) => return fail(EXIT_USAGE, &e.to_string()),
+            };
+            match api.me().await {
+                Ok(account) => {
+                    println!(
+                        "settings OK; signed in to LiveWebinar ({}) as {} (account id {})",
+                        match settings.api.auth {
+                            ApiAuth::Login => "server-to-server login",
+                            ApiAuth::Oauth => "OAuth",
+                        },
+                        account
+                            .email
+                            .as_deref()
+                            .unwrap_or("an account without email"),
+                        account
+                            .id
+                            .map(|i| i.to_string())
+                            .unwrap_or_else(|| "unknown".into()),
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(EXIT_VENDOR, &format!("the vendor check failed: {e}")),
+            }
+        }
+    }
+}
+
+/// `roomgate register-client --name … --redirect …`.
+pub async fn register_client(settings: &Settings, name: &str, redirect: &str) -> ExitCode {
+    let client = match Client::new(&settings.api) {
+        Ok(c) => c,
+        Err(e) => return fail(EXIT_USAGE, &e),
+    };
+    // With server-to-server credentials, register as that account; otherwise unsigned.
+    let bearer = match (&settings.api.client_secret, settings.api.auth) {
+        (Some(secret), ApiAuth::Login) if !settings.api.client_id.is_empty() => {
+            match client.login(&settings.api.client_id, secret).await {
+                Ok(answer) => Some(answer.access_token),
+                Err(e) => return fail(EXIT_VENDOR, &format!("login failed: {e}")),
+            }
+        }
+        _ => None,
+    };
+    match client
+        .register_client(name, redirect, bearer.as_ref())
+        .await
+    {
+        Ok(answer) => {
+            let field = |k: &str| match answer.get(k) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => String::new(),
+            };
+            let (id, secret) = (field("client_id"), field("client_secret"));
+            if id.is_empty() || secret.is_empty() {
+                return fail(
+                    EXIT_VENDOR,
+                    "the vendor's answer carries no client_id/client_secret",
+                );
+            }
+            println!("registered \"{name}\" with redirect {redirect}");
+            println!(
+                "put these in the settings (keep the secret out of files in version control):"
+            );
+            println!("ROOMGATE__API__AUTH=oauth");
+            println!("ROOMGATE__API__CLIENT_ID={id}");
+            println!("ROOMGATE__API__CLIENT_SECRET={secret}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(EXIT_VENDOR, &format!("registration refused: {e}")),
+    }
+}
+
+/// Prints `message` to stderr and returns `code`.
+pub fn fail(code: u8, message: &str) -> ExitCode {
+    for line in message.lines() {
+        eprintln!("roomgate: {line}");
+    }
+    ExitCode::from(code)
+}

@@ -1,0 +1,459 @@
+//! The HTTP side of the vendor API: one `reqwest::Client`, the vendor's headers, form
+//! bodies, the `data` envelope and error shapes, a response size cap, no redirects.
+
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode, header};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::Value;
+use url::Url;
+
+use super::{
+    error::ApiError,
+    models::{Account, TokenAnswer, Widget, WidgetSummary},
+};
+use crate::configuration::ApiSettings;
+
+/// The media type every call asks for.
+pub const ACCEPT: &str = "application/vnd.archiebot.v1+json";
+
+/// Widgets per page when listing (the most the vendor hands out at once).
+pub const PAGE_SIZE: usize = 500;
+
+/// A form body: bracket names such as `autostart[lock_state]` are plain keys here.
+pub type Form = Vec<(String, String)>;
+
+/// Builds a [`Form`] from pairs.
+pub fn form<K: Into<String>, V: Into<String>>(pairs: impl IntoIterator<Item = (K, V)>) -> Form {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.into(), v.into()))
+        .collect()
+}
+
+/// The vendor's REST API, without any notion of signing in (see `auth`).
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: Url,
+    identifier: String,
+    send_identifier: bool,
+    max_body: usize,
+}
+
+impl Client {
+    /// A client for `api.base_url` with `api.timeout_ms` for connecting and for the whole call.
+    pub fn new(api: &ApiSettings) -> Result<Self, String> {
+        let mut base = api.base_url.clone();
+        if !base.ends_with('/') {
+            base.push('/');
+        }
+        let base = Url::parse(&base).map_err(|e| format!("api.base_url: {e}"))?;
+        let timeout = Duration::from_millis(api.timeout_ms);
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .timeout(timeout)
+            // Tokens ride in headers and bodies: they must never follow a redirect.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("roomgate/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("api: cannot build the HTTP client ({e})"))?;
+        Ok(Client {
+            http,
+            base,
+            identifier: api.identifier.clone(),
+            send_identifier: api.send_identifier_header,
+            max_body: api.max_response_bytes,
+        })
+    }
+
+    /// `POST auth/login`: the server-to-server token.
+    pub async fn login(
+        &self,
+        client_id: &str,
+        client_secret: &SecretString,
+    ) -> Result<TokenAnswer, ApiError> {
+        let body = form([
+            ("client_id", client_id),
+            ("client_secret", client_secret.expose_secret()),
+            ("identifier", self.identifier.as_str()),
+        ]);
+        let answer = self
+            .call(Method::POST, "auth/login", &[], Some(&body), None)
+            .await?;
+        token_answer(&answer)
+    }
+
+    /// `POST oauth/access_token` with an authorization code.
+    pub async fn exchange_code(
+        &self,
+        client_id: &str,
+        client_secret: &SecretString,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<TokenAnswer, ApiError> {
+        let body = form([
+            ("grant_type", "authorization_code"),
+            ("client_id", client_id),
+            ("client_secret", client_secret.expose_secret()),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ]);
+        let answer = self
+            .call(Method::POST, "oauth/access_token", &[], Some(&body), None)
+            .await?;
+        token_answer(&answer)
+    }
+
+    /// `POST oauth/access_token/refresh`.
+    pub async fn refresh(
+        &self,
+        client_id: &str,
+        client_secret: &SecretString,
+        refresh_token: &SecretString,
+    ) -> Result<TokenAnswer, ApiError> {
+        let body = form([
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token.expose_secret()),
+            ("client_id", client_id),
+            ("client_secret", client_secret.expose_secret()),
+        ]);
+        let answer = self
+            .call(
+                Method::POST,
+                "oauth/access_token/refresh",
+                &[],
+                Some(&body),
+                None,
+            )
+            .await?;
+        token_answer(&answer)
+    }
+
+    /// `POST oauth/clients`: registers roomgate as an OAuth client of the vendor.
+    pub async fn register_client(
+        &self,
+        name: &str,
+        redirect: &str,
+        bearer: Option<&SecretString>,
+    ) -> Result<Value, ApiError> {
+        let body = form([("name", name), ("redirect", redirect)]);
+        let answer = self
+            .call(Method::POST, "oauth/clients", &[], Some(&body), bearer)
+            .await?;
+        Ok(data(answer))
+    }
+
+    /// One page (from 1) of `GET widgets`, active and inactive rooms alike.
+    pub async fn widgets_page(
+        &self,
+        bearer: &SecretString,
+        page: u32,
+    ) -> Result<Vec<WidgetSummary>, ApiError> {
+        let query = [
+            ("limit", PAGE_SIZE.to_string()),
+            ("sort", "id".to_owned()),
+            ("order", "desc".to_owned()),
+            ("page", page.to_string()),
+        ];
+        let answer = self
+            .call(Method::GET, "widgets", &query, None, Some(bearer))
+            .await?;
+        match data(answer) {
+            // Entries that do not parse are skipped, not fatal: one odd room must not
+            // hide all the others.
+            Value::Array(items) => Ok(items
+                .into_iter()
+                .filter_map(|item| serde_json::from_value(item).ok())
+                .collect()),
+            other => Err(ApiError::BadBody {
+                status: 200,
+                reason: format!("expected a list of widgets, got {}", kind_of(&other)),
+            }),
+        }
+    }
+
+    /// `GET widgets/{id}`.
+    pub async fn widget(&self, bearer: &SecretString, id: u64) -> Result<Widget, ApiError> {
+        let answer = self
+            .call(
+                Method::GET,
+                &format!("widgets/{id}"),
+                &[],
+                None,
+                Some(bearer),
+            )
+            .await?;
+        serde_json::from_value(data(answer)).map_err(|e| ApiError::BadBody {
+            status: 200,
+            reason: format!("widget: {e}"),
+        })
+    }
+
+    /// `GET me`: whose token this is.
+    pub async fn me(&self, bearer: &SecretString) -> Result<Account, ApiError> {
+        let answer = self
+            .call(Method::GET, "me", &[], None, Some(bearer))
+            .await?;
+        serde_json::from_value(data(answer)).map_err(|e| ApiError::BadBody {
+            status: 200,
+            reason: format!("me: {e}"),
+        })
+    }
+
+    /// One call: vendor headers, the form body, the size cap, and the answer checked for
+    /// every failure shape the vendor uses. Logged at debug without any secret.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Form>,
+        bearer: Option<&SecretString>,
+    ) -> Result<Value, ApiError> {
+        let mut url = self
+            .base
+            .join(path)
+            .map_err(|e| ApiError::Connection(format!("bad path {path}: {e}")))?;
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let mut request = self
+            .http
+            .request(method.clone(), url)
+            .header(header::ACCEPT, ACCEPT);
+        if let Some(token) = bearer {
+            request = request.bearer_auth(token.expose_secret());
+        }
+        if self.send_identifier {
+            request = request.header("Identifier", &self.identifier);
+        }
+        if let Some(pairs) = body {
+            let encoded = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(pairs.iter())
+                .finish();
+            request = request
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(encoded);
+        }
+
+        let started = Instant::now();
+        let result = self.send(request).await;
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok((status, _)) => {
+                tracing::debug!(%method, path, status = status.as_u16(), elapsed_ms, "vendor call")
+            }
+            Err(e) => tracing::debug!(%method, path, error = %e, elapsed_ms, "vendor call failed"),
+        }
+        let (status, bytes) = result?;
+        interpret(status, &bytes)
+    }
+
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, Vec<u8>), ApiError> {
+        let mut response = request.send().await.map_err(transport_error)?;
+        let status = response.status();
+        if status.is_redirection() {
+            return Err(ApiError::Redirect {
+                status: status.as_u16(),
+            });
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let retry_after_secs = response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse().ok());
+            return Err(ApiError::RateLimited { retry_after_secs });
+        }
+        if response
+            .content_length()
+            .is_some_and(|n| n > self.max_body as u64)
+        {
+            return Err(ApiError::TooLarge {
+                limit: self.max_body,
+            });
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            if bytes.len() + chunk.len() > self.max_body {
+                return Err(ApiError::TooLarge {
+                    limit: self.max_body,
+                });
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok((status, bytes))
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> ApiError {
+    if e.is_timeout() {
+        ApiError::Timeout
+    } else {
+        // Without the URL: it is ours, and the cause chain says what went wrong.
+        let e = e.without_url();
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        ApiError::Connection(message)
+    }
+}
+
+/// Turns a status and body into the JSON answer or the failure it describes.
+fn interpret(status: StatusCode, bytes: &[u8]) -> Result<Value, ApiError> {
+    let code = status.as_u16();
+    let parsed: Option<Value> = if bytes.iter().all(u8::is_ascii_whitespace) {
+        None
+    } else {
+        serde_json::from_slice(bytes).ok()
+    };
+    let Some(json) = parsed else {
+        let reason = if bytes.iter().all(u8::is_ascii_whitespace) {
+            "empty answer".to_owned()
+        } else if bytes.trim_ascii_start().starts_with(b"<") {
+            "HTML instead of JSON".to_owned()
+        } else {
+            "not JSON".to_owned()
+        };
+        return match code {
+            200..=299 if bytes.iter().all(u8::is_ascii_whitespace) => Ok(Value::Null),
+            200..=299 => Err(ApiError::BadBody {
+                status: code,
+                reason,
+            }),
+            _ => Err(failure(code, reason, Default::default())),
+        };
+    };
+    let error = json.get("error").filter(|e| !e.is_null());
+    if status.is_success() && error.is_none() {
+        return Ok(json);
+    }
+    let message = error
+        .and_then(|e| {
+            e.get("message")
+                .and_then(Value::as_str)
+                .or_else(|| e.as_str())
+        })
+        .or_else(|| json.get("message").and_then(Value::as_str))
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error"))
+        .to_owned();
+    let mut fields = std::collections::BTreeMap::new();
+    if let Some(Value::Object(errors)) = error.and_then(|e| e.get("errors")) {
+        for (field, messages) in errors {
+            let list = match messages {
+                Value::Array(items) => items
+                    .iter()
+                    .filter_map(|m| m.as_str().map(str::to_owned))
+                    .collect(),
+                Value::String(s) => vec![s.clone()],
+                _ => vec![],
+            };
+            fields.insert(field.clone(), list);
+        }
+    }
+    Err(failure(code, message, fields))
+}
+
+fn failure(
+    code: u16,
+    message: String,
+    fields: std::collections::BTreeMap<String, Vec<String>>,
+) -> ApiError {
+    match code {
+        401 => ApiError::Unauthorized { message },
+        404 | 410 => ApiError::NotFound { status: code },
+        _ if code == 422 || !fields.is_empty() => ApiError::Validation { message, fields },
+        _ => ApiError::Vendor {
+            status: code,
+            message,
+        },
+    }
+}
+
+/// The `data` member of an answer, or the answer itself when it has none.
+pub fn data(answer: Value) -> Value {
+    match answer {
+        Value::Object(mut map) if map.contains_key("data") => {
+            map.remove("data").unwrap_or(Value::Null)
+        }
+        other => other,
+    }
+}
+
+fn token_answer(answer: &Value) -> Result<TokenAnswer, ApiError> {
+    TokenAnswer::from_json(answer).ok_or_else(|| ApiError::BadBody {
+        status: 200,
+        reason: "no token in the answer".to_owned(),
+    })
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "nothing",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn every_failure_shape_is_told_apart() {
+        let s = |c| StatusCode::from_u16(c).unwrap();
+        assert_eq!(
+            interpret(s(200), br#"{"data":{"id":1}}"#).unwrap(),
+            json!({"data":{"id":1}})
+        );
+        assert_eq!(interpret(s(204), b"").unwrap(), Value::Null);
+        assert!(
+            matches!(interpret(s(200), b"<html>oops</html>"), Err(ApiError::BadBody { reason, .. }) if reason == "HTML instead of JSON")
+        );
+        assert!(matches!(
+            interpret(s(200), br#"{"data":[1,"#),
+            Err(ApiError::BadBody { .. })
+        ));
+        assert!(matches!(
+            interpret(s(502), b"<html>Bad gateway</html>"),
+            Err(ApiError::Vendor { status: 502, .. })
+        ));
+        assert!(matches!(
+            interpret(s(500), b""),
+            Err(ApiError::Vendor { status: 500, .. })
+        ));
+        assert!(
+            matches!(interpret(s(401), br#"{"error":{"message":"Token expired"}}"#), Err(ApiError::Unauthorized { message }) if message == "Token expired")
+        );
+        assert!(matches!(
+            interpret(s(410), b""),
+            Err(ApiError::NotFound { status: 410 })
+        ));
+        assert!(matches!(
+            interpret(s(200), br#"{"error":{"message":"Quota exceeded"}}"#),
+            Err(ApiError::Vendor { status: 200, message }) if message == "Quota exceeded"
+        ));
+        let Err(ApiError::Validation { message, fields }) = interpret(
+            s(422),
+            br#"{"error":{"message":"The given data was invalid.","errors":{"name":["The name field is required."]}}}"#,
+        ) else {
+            panic!("validation expected")
+        };
+        assert_eq!(message, "The given data was invalid.");
+        assert_eq!(fields["name"], ["The name field is required."]);
+    }
+}

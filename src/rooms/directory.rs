@@ -1,0 +1,237 @@
+//! The room directory: a cache in front of the vendor API that keeps pages fast and up.
+//!
+//! - One upstream call per key however many visitors arrive at once (`try_get_with`).
+//! - Fresh for `cache.ttl_secs`; after that the old entry is served while one background
+//!   refresh runs (stale-while-revalidate).
+//! - While the vendor fails, entries keep being served up to `cache.max_stale_secs` old
+//!   (stale-if-error); then they are evicted and the page answers 503.
+//! - "No such room" is cached for `cache.negative_ttl_secs`, and an unknown key lists the
+//!   vendor's rooms again at most once per `cache.index_min_interval_secs`, so random
+//!   keys cannot make roomgate hammer the vendor.
+//! - At most `cache.capacity` rooms.
+//!
+//! The vendor has no lookup by room key: an index of key → id is built by listing all
+//! widgets, and details come from `GET widgets/{id}`.
+
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex, RwLock},
+    time::{Duration, Instant},
+};
+
+use moka::future::Cache;
+
+use super::{Lookup, Readiness, RoomSource, Unavailable};
+use crate::{
+    configuration::CacheSettings,
+    livewebinar::{Api, ApiError, models::Index},
+    room::validate::LicensePattern,
+};
+
+/// The cache's timing rules.
+#[derive(Debug, Clone, Copy)]
+pub struct CachePolicy {
+    pub ttl: Duration,
+    pub max_stale: Duration,
+    pub negative_ttl: Duration,
+    pub index_min_interval: Duration,
+    pub capacity: u64,
+}
+
+impl From<&CacheSettings> for CachePolicy {
+    fn from(c: &CacheSettings) -> Self {
+        CachePolicy {
+            ttl: Duration::from_secs(c.ttl_secs),
+            max_stale: Duration::from_secs(c.max_stale_secs),
+            negative_ttl: Duration::from_secs(c.negative_ttl_secs),
+            index_min_interval: Duration::from_secs(c.index_min_interval_secs),
+            capacity: c.capacity,
+        }
+    }
+}
+
+/// One cached answer and when it was fetched.
+#[derive(Debug)]
+struct Entry {
+    lookup: Lookup,
+    fetched: Instant,
+}
+
+/// Rooms of the vendor API behind the cache.
+#[derive(Clone)]
+pub struct Directory {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    api: Api,
+    pattern: LicensePattern,
+    policy: CachePolicy,
+    rooms: Cache<String, Arc<Entry>>,
+    index: RwLock<Arc<Index>>,
+    /// When the index was last listed; the lock makes listings single-flight.
+    index_listed: tokio::sync::Mutex<Option<Instant>>,
+    /// Keys with a background refresh under way.
+    refreshing: Mutex<HashSet<String>>,
+}
+
+impl Directory {
+    /// A directory over `api` with `policy`; room keys of the index must match `pattern`.
+    pub fn new(api: Api, pattern: LicensePattern, policy: CachePolicy) -> Self {
+        let rooms = Cache::builder()
+            .max_capacity(policy.capacity)
+            // Past this age an entry is of no use, even while the vendor is down.
+            .time_to_live(policy.max_stale.max(policy.ttl))
+            .build();
+        Directory {
+            inner: Arc::new(Inner {
+                api,
+                pattern,
+                policy,
+                rooms,
+                index: RwLock::new(Arc::new(Index::new())),
+                index_listed: tokio::sync::Mutex::new(None),
+                refreshing: Mutex::new(HashSet::new()),
+            }),
+        }
+    }
+
+    /// The vendor API this directory reads.
+    pub fn api(&self) -> &Api {
+        &self.inner.api
+    }
+
+    /// Forgets `license`, so the next view fetches it again (after an operator's change).
+    pub async fn invalidate(&self, license: &str) {
+        self.inner.rooms.invalidate(license).await;
+    }
+
+    /// Forgets the index too, so a new room is found at once.
+    pub async fn invalidate_index(&self) {
+        *self.inner.index_listed.lock().await = None;
+    }
+
+    /// How many rooms are cached (for benchmarks and tests).
+    pub async fn cached_rooms(&self) -> u64 {
+        self.inner.rooms.run_pending_tasks().await;
+        self.inner.rooms.entry_count()
+    }
+}
+
+#[async_trait::async_trait]
+impl RoomSource for Directory {
+    async fn lookup(&self, license: &str) -> Result<Lookup, Unavailable> {
+        let inner = &self.inner;
+        if let Some(entry) = inner.rooms.get(license).await {
+            let age = entry.fetched.elapsed();
+            match entry.lookup {
+                Lookup::NotFound if age < inner.policy.negative_ttl => return Ok(Lookup::NotFound),
+                Lookup::NotFound => inner.rooms.invalidate(license).await,
+                _ if age < inner.policy.ttl => return Ok(entry.lookup.clone()),
+                _ => {
+                    self.refresh_in_background(license);
+                    return Ok(entry.lookup.clone());
+                }
+            }
+        }
+        let fetched = inner
+            .rooms
+            .try_get_with(license.to_owned(), inner.fetch(license))
+            .await
+            .map_err(|e| Unavailable {
+                reason: e.to_string(),
+            })?;
+        Ok(fetched.lookup.clone())
+    }
+
+    async fn readiness(&self) -> Readiness {
+        self.inner.api.auth().readiness().await
+    }
+}
+
+impl Directory {
+    /// Refreshes a stale entry once in the background; the old entry stays on failure.
+    fn refresh_in_background(&self, license: &str) {
+        {
+            let mut refreshing = self
+                .inner
+                .refreshing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            if !refreshing.insert(license.to_owned()) {
+                return;
+            }
+        }
+        let inner = self.inner.clone();
+        let license = license.to_owned();
+        tokio::spawn(async move {
+            match inner.fetch(&license).await {
+                Ok(entry) => inner.rooms.insert(license.clone(), entry).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "room refresh failed; serving the cached room")
+                }
+            }
+            inner
+                .refreshing
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&license);
+        });
+    }
+}
+
+impl Inner {
+    /// Asks the vendor about `license`: its id from the index, then its details.
+    async fn fetch(&self, license: &str) -> Result<Arc<Entry>, ApiError> {
+        let lookup = match self.id_for(license).await? {
+            None => Lookup::NotFound,
+            Some(id) => match self.api.widget(id).await {
+                Ok(widget) => {
+                    let mut room = widget.to_room();
+                    room.license = license.to_owned();
+                    Lookup::Found(Arc::new(room))
+                }
+                // Listed, but gone now: deleted (404/410) or no longer ours (403).
+                Err(ApiError::NotFound { .. } | ApiError::Vendor { status: 403, .. }) => {
+                    Lookup::Gone
+                }
+                Err(e) => return Err(e),
+            },
+        };
+        Ok(Arc::new(Entry {
+            lookup,
+            fetched: Instant::now(),
+        }))
+    }
+
+    /// The vendor id of `license`, listing the vendor's rooms again when the key is
+    /// unknown and the last listing is old enough.
+    async fn id_for(&self, license: &str) -> Result<Option<u64>, ApiError> {
+        if let Some(id) = self.index_snapshot().get(license) {
+            return Ok(Some(*id));
+        }
+        let mut listed = self.index_listed.lock().await;
+        // Someone else may have listed while we waited for the lock.
+        if let Some(id) = self.index_snapshot().get(license) {
+            return Ok(Some(*id));
+        }
+        if listed.is_some_and(|at| at.elapsed() < self.policy.index_min_interval) {
+            return Ok(None);
+        }
+        // Counted even when the listing fails: a failing vendor is not asked more often.
+        *listed = Some(Instant::now());
+        let widgets = self.api.all_widgets().await?;
+        let index: Index = widgets
+            .into_iter()
+            .filter_map(|w| Some((w.token.filter(|t| self.pattern.matches(t))?, w.id)))
+            .collect();
+        tracing::debug!(rooms = index.len(), "room index listed");
+        let id = index.get(license).copied();
+        *self.index.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(index);
+        Ok(id)
+    }
+
+    fn index_snapshot(&self) -> Arc<Index> {
+        self.index.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}

@@ -1,0 +1,144 @@
+//! The operator connects roomgate to their LiveWebinar account (OAuth2 authorization code):
+//! `GET /oauth/connect` sends the browser to the vendor, `GET /oauth/callback` comes back.
+
+use actix_session::Session;
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header::LOCATION},
+    web,
+};
+use subtle::ConstantTimeEq;
+use url::Url;
+
+use crate::{
+    error::PageError,
+    operator,
+    pages::NoticePage,
+    room::query::pairs,
+    session::{self, OAuthState},
+    startup::AppState,
+};
+
+/// How long an authorization may take, from connect to callback.
+const STATE_MAX_AGE_SECS: i64 = 600;
+
+/// `GET /oauth/connect`: operator only (HTTP Basic, user `admin`, password `admin.token`).
+#[tracing::instrument(name = "oauth connect", skip_all)]
+pub async fn connect(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let Some(oauth) = &state.oauth else {
+        return Err(PageError::NotFound);
+    };
+    operator::require_basic(&state, &req)?;
+
+    let value = session::new_secret_token();
+    let mut remembered = session::load(&session);
+    remembered.oauth_state = Some(OAuthState {
+        value: value.clone(),
+        issued_at: state.now().timestamp(),
+    });
+    session::save(&session, &remembered)?;
+
+    let mut url = Url::parse(&format!("{}/auth/oauth2/authorize", oauth.app_url))
+        .map_err(|e| PageError::Unexpected(anyhow::anyhow!("authorize URL: {e}")))?;
+    url.query_pairs_mut()
+        .append_pair("client_id", &oauth.client_id)
+        .append_pair("redirect_uri", &oauth.redirect_uri)
+        .append_pair("response_type", "code")
+        .append_pair("state", &value);
+    tracing::info!(
+        security_event = "oauth_connect_started",
+        "operator started the OAuth connection"
+    );
+    Ok(HttpResponse::SeeOther()
+        .insert_header((LOCATION, url.to_string()))
+        .finish())
+}
+
+/// `GET /oauth/callback?code=…&state=…`: checks the state (single use, 10 minutes),
+/// exchanges the code, stores the tokens, and shows which account is connected.
+#[tracing::instrument(name = "oauth callback", skip_all)]
+pub async fn callback(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let (Some(oauth), Some(api)) = (&state.oauth, &state.api) else {
+        return Err(PageError::NotFound);
+    };
+    let mut code = None;
+    let mut given_state = None;
+    let mut vendor_error = false;
+    for (key, value) in pairs(req.query_string()) {
+        match key.as_str() {
+            "code" if code.is_none() => code = Some(value),
+            "state" if given_state.is_none() => given_state = Some(value),
+            "error" => vendor_error = true,
+            _ => {}
+        }
+    }
+
+    // The state is used up by this request, whatever happens next.
+    let mut remembered = session::load(&session);
+    let expected = remembered.oauth_state.take();
+    if expected.is_some() {
+        session::save(&session, &remembered)?;
+    }
+    let now = state.now().timestamp();
+    let state_ok = match (&expected, &given_state) {
+        (Some(exp), Some(given)) => {
+            now - exp.issued_at <= STATE_MAX_AGE_SECS
+                && bool::from(exp.value.as_bytes().ct_eq(given.as_bytes()))
+        }
+        _ => false,
+    };
+    if !state_ok {
+        tracing::warn!(
+            security_event = "oauth_state_mismatch",
+            "OAuth callback with a missing, foreign, reused or expired state"
+        );
+        return Err(PageError::BadRequest(
+            "the authorization state does not match",
+        ));
+    }
+    if vendor_error {
+        return Err(PageError::BadRequest("the vendor did not grant access"));
+    }
+    let code = code
+        .filter(|c| !c.is_empty() && c.len() <= 2048 && !c.contains(char::is_control))
+        .ok_or(PageError::BadRequest("the callback carries no code"))?;
+
+    let client = api.client();
+    let answer = client
+        .exchange_code(
+            &oauth.client_id,
+            &oauth.client_secret,
+            &code,
+            &oauth.redirect_uri,
+        )
+        .await
+        .map_err(PageError::Upstream)?;
+    api.auth()
+        .connect(answer)
+        .await
+        .map_err(PageError::Upstream)?;
+    tracing::info!(security_event = "oauth_connected", "OAuth tokens stored");
+
+    let account = api.me().await.ok();
+    let mut details = Vec::new();
+    if let Some(email) = account.as_ref().and_then(|a| a.email.clone()) {
+        details.push(format!("Account: {email}"));
+    }
+    if let Some(id) = account.as_ref().and_then(|a| a.id) {
+        details.push(format!("Account id: {id}"));
+    }
+    let page = NoticePage {
+        title: "Connected to LiveWebinar".into(),
+        message: "roomgate can now read your rooms. You can close this page.".into(),
+        details,
+    };
+    Ok(state.pages.respond(StatusCode::OK, "notice.html", &page))
+}
