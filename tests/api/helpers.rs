@@ -65,6 +65,38 @@ pub struct TestApp {
     pub client: reqwest::Client,
 }
 
+/// Everything logged by every app of this test binary, at debug level, as JSON lines.
+static LOGS: std::sync::LazyLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::LazyLock::new(|| {
+    let buffer = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = buffer.clone();
+    let settings = roomgate::configuration::LogSettings {
+        format: roomgate::configuration::LogFormat::Json,
+        level: "debug".into(),
+    };
+    roomgate::telemetry::init(&settings, move || LogWriter(sink.clone()));
+    buffer
+});
+
+struct LogWriter(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        if std::env::var_os("TEST_LOG").is_some() {
+            std::io::stdout().write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The log lines captured so far (from every test of this binary).
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
+}
+
 /// The app with the test catalog and default settings.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -72,6 +104,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app with settings changed by `tweak` (an environment map, as an operator would).
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
+    std::sync::LazyLock::force(&LOGS);
     let mut env = test_env();
     tweak(&mut env);
     let settings = load_settings(&env).expect("test settings are valid");
@@ -81,6 +114,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) ->
 
 /// The app around a room source of the test's own and a clock.
 pub async fn spawn_app_with_source(source: Arc<dyn RoomSource>, clock: Clock) -> TestApp {
+    std::sync::LazyLock::force(&LOGS);
     let settings = load_settings(&test_env()).expect("test settings are valid");
     let app =
         Application::build_with(settings, Source::Custom(source), clock).expect("the app builds");

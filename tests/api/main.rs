@@ -1,12 +1,18 @@
 //! roomgate's integration tests: the app on port 0, driven over HTTP.
 
+mod api_auth;
+mod api_source;
 mod catalog_reload;
+mod cli;
 mod configuration;
+mod fake_vendor;
 mod headers;
 mod health;
 mod helpers;
 mod hostile_input;
+mod logs;
 mod name_prompt;
+mod oauth;
 mod precedence;
 mod room_pages;
 mod session_cookie;

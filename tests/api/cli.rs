@@ -1,0 +1,223 @@
+//! The command line, run as a user runs it: the real binary with settings in the environment.
+
+use std::{collections::HashMap, process::Output};
+
+use serde_json::json;
+use wiremock::{
+    Mock, ResponseTemplate,
+    matchers::{body_string, method, path},
+};
+
+use crate::fake_vendor::{Vendor, api_env};
+use crate::helpers::{repo_path, test_env};
+
+async fn roomgate(args: &[&str], env: HashMap<String, String>) -> Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_roomgate"))
+            .args(&args)
+            .env_clear()
+            .envs(env)
+            .current_dir(repo_path(""))
+            .output()
+            .expect("the binary runs")
+    })
+    .await
+    .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test]
+async fn check_reports_the_catalog() {
+    let out = roomgate(&["check"], test_env()).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("has 4 rooms"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[tokio::test]
+async fn check_prints_the_connected_account() {
+    let vendor = Vendor::start().await;
+    vendor.login("JWT", 3600, 1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/me"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": {"id": 42, "email": "ops@example.com"}})),
+        )
+        .expect(1)
+        .mount(&vendor.server)
+        .await;
+    let mut env = test_env();
+    env.extend(api_env(&vendor));
+    let out = roomgate(&["check"], env).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("as ops@example.com (account id 42)"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[tokio::test]
+async fn check_names_the_exact_problem_and_fails() {
+    let vendor = Vendor::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/auth/login"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error": {"message": "Invalid client credentials"}})),
+        )
+        .mount(&vendor.server)
+        .await;
+    let mut env = test_env();
+    env.extend(api_env(&vendor));
+    let out = roomgate(&["check"], env.clone()).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("Invalid client credentials"), "{err}");
+    assert!(
+        !err.contains(crate::fake_vendor::CLIENT_SECRET),
+        "no secret in the output"
+    );
+
+    env.remove("ROOMGATE__API__CLIENT_SECRET");
+    let out = roomgate(&["check"], env).await;
+    assert_eq!(out.status.code(), Some(2), "bad settings");
+    assert!(
+        text(&out.stderr).contains("api.client_secret: required"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn register_client_prints_the_credentials_to_use() {
+    let vendor = Vendor::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/oauth/clients"))
+        .and(body_string(
+            "name=Acme+%26+Co+events&redirect=https%3A%2F%2Fevents.example.com%2Foauth%2Fcallback",
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "name": "Acme & Co events", "client_id": 77, "client_secret": "x".repeat(40),
+            "redirect_uri": "https://events.example.com/oauth/callback"
+        })))
+        .expect(1)
+        .mount(&vendor.server)
+        .await;
+    let mut env = test_env();
+    env.insert("ROOMGATE__API__BASE_URL".into(), vendor.uri());
+    let out = roomgate(
+        &[
+            "register-client",
+            "--name",
+            "Acme & Co events",
+            "--redirect",
+            "https://events.example.com/oauth/callback",
+        ],
+        env,
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("ROOMGATE__API__CLIENT_ID=77"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("ROOMGATE__API__CLIENT_SECRET={}", "x".repeat(40))),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn register_client_passes_on_the_vendors_refusal() {
+    let vendor = Vendor::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/oauth/clients"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"message": "3rd party client already exists"}})),
+        )
+        .mount(&vendor.server)
+        .await;
+    let mut env = test_env();
+    env.insert("ROOMGATE__API__BASE_URL".into(), vendor.uri());
+    let out = roomgate(
+        &[
+            "register-client",
+            "--name",
+            "Acme",
+            "--redirect",
+            "https://e.example/oauth/callback",
+        ],
+        env,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("3rd party client already exists"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn bad_settings_stop_the_server_with_one_line_per_problem() {
+    let mut env = test_env();
+    env.insert("ROOMGATE__SERVER__PORT".into(), "8080".into());
+    env.insert("ROOMGATE__BRANDING__PRIMARY_COLOR".into(), "blue".into());
+    env.insert("ROOMGATE__EMBED__HEIGHT".into(), "tall".into());
+    let out = roomgate(&[], env).await;
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(err.lines().all(|l| l.starts_with("roomgate: ")), "{err}");
+}
+
+#[tokio::test]
+async fn the_server_stops_cleanly_on_sigterm_and_sigint() {
+    for signal in ["-TERM", "-INT"] {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut env = test_env();
+        env.insert("ROOMGATE__SERVER__PORT".into(), port.to_string());
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roomgate"))
+            .env_clear()
+            .envs(env)
+            .current_dir(repo_path(""))
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let client = reqwest::Client::new();
+        let mut up = false;
+        for _ in 0..100 {
+            if client
+                .get(format!("http://127.0.0.1:{port}/healthz"))
+                .send()
+                .await
+                .is_ok()
+            {
+                up = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(up, "the server starts");
+        std::process::Command::new("kill")
+            .args([signal, &child.id().to_string()])
+            .status()
+            .unwrap();
+        let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+            .await
+            .unwrap();
+        assert!(status.success(), "{signal}: {status:?}");
+    }
+}
