@@ -16,6 +16,8 @@ pub mod error;
 pub mod headers;
 /// The LiveWebinar REST API: client, sign-in, token store.
 pub mod livewebinar;
+/// Operators' tools: rooms, links, invitations, calendar files.
+pub mod manage;
 /// Is this request from the operator (admin token checks).
 pub mod operator;
 /// Tera and the page views.

@@ -23,6 +23,12 @@ async fn main() -> ExitCode {
         Command::RegisterClient { name, redirect } => {
             cli::register_client(&settings, &name, &redirect).await
         }
+        Command::Rooms(command) => cli::rooms::rooms(&settings, command, cli.json).await,
+        Command::Links { license } => cli::rooms::links(&settings, &license, cli.json).await,
+        Command::Invite(args) => cli::rooms::invite(&settings, args, cli.json).await,
+        Command::Ics { license, role } => {
+            cli::rooms::ics(&settings, &license, role.as_deref()).await
+        }
     }
 }
 

@@ -50,6 +50,8 @@ pub struct RoomView {
     pub name: String,
     pub agenda: String,
     pub schedule: Option<ScheduleView>,
+    /// The public calendar file, for rooms with a start.
+    pub calendar_url: Option<String>,
 }
 
 /// A scheduled room's time, in the room's own timezone.

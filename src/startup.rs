@@ -23,6 +23,7 @@ use crate::{
         Api, Auth, Client,
         token_store::{FileTokenStore, TokenStore},
     },
+    manage::{Backend, Manager},
     pages::Pages,
     room::validate::LicensePattern,
     rooms::{CachePolicy, Catalog, Directory, RoomSource},
@@ -60,6 +61,10 @@ pub struct AppState {
     pub directory: Option<Directory>,
     /// OAuth settings, when `api.auth = "oauth"` and the API source is used.
     pub oauth: Option<OAuthConfig>,
+    /// The operators' tools (catalog or API rooms).
+    pub manager: Option<Manager>,
+    /// `server.public_url`, the base of every link.
+    pub public_url: String,
     /// The operator's token; `None` turns the operator surface off.
     pub admin_token: Option<SecretString>,
     pub admin_guesses: GuessThrottle,
@@ -263,8 +268,16 @@ fn run(
         }),
         _ => None,
     };
+    let manager = match &source {
+        Source::Catalog(c) => Some(Backend::Catalog(c.clone())),
+        Source::Api(d) => Some(Backend::Api(d.clone())),
+        Source::Custom(_) => None,
+    }
+    .map(|backend| Manager::new(backend, &settings.server.public_url, &settings.api.app_url));
     let state = web::Data::new(AppState {
         source: source.as_room_source(),
+        manager,
+        public_url: settings.server.public_url.clone(),
         pages,
         license_pattern: license_pattern(&settings)?,
         embed: settings.embed.clone(),

@@ -76,7 +76,10 @@ pub fn redact_target(path: &str, query: &str) -> String {
     let segments: Vec<&str> = path.split('/').collect();
     let is_role_link = segments.len() >= 4
         && segments.get(1) == Some(&"room")
-        && !matches!(segments.get(3), Some(&"join") | Some(&""));
+        && !matches!(
+            segments.get(3),
+            Some(&"join") | Some(&"calendar.ics") | Some(&"")
+        );
     for (i, segment) in segments.iter().enumerate() {
         if i > 0 {
             out.push('/');

@@ -17,7 +17,7 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
 use super::{
-    client::Client,
+    client::{Client, Form},
     error::ApiError,
     models::{Account, TokenAnswer, Widget, WidgetSummary},
     token_store::{OAuthTokens, TokenStore},
@@ -312,6 +312,30 @@ impl Api {
     /// One widget.
     pub async fn widget(&self, id: u64) -> Result<Widget, ApiError> {
         self.with_token(|c, t| async move { c.widget(&t, id).await })
+            .await
+    }
+
+    /// Creates a room.
+    pub async fn create_widget(&self, body: &Form) -> Result<serde_json::Value, ApiError> {
+        self.with_token(|c, t| async move { c.create_widget(&t, body).await })
+            .await
+    }
+
+    /// Changes a room.
+    pub async fn update_widget(&self, id: u64, body: &Form) -> Result<serde_json::Value, ApiError> {
+        self.with_token(|c, t| async move { c.update_widget(&t, id, body).await })
+            .await
+    }
+
+    /// Deletes a room.
+    pub async fn delete_widget(&self, id: u64) -> Result<(), ApiError> {
+        self.with_token(|c, t| async move { c.delete_widget(&t, id).await })
+            .await
+    }
+
+    /// A personal link for one participant.
+    pub async fn personal_link(&self, id: u64, body: &Form) -> Result<serde_json::Value, ApiError> {
+        self.with_token(|c, t| async move { c.personal_link(&t, id, body).await })
             .await
     }
 

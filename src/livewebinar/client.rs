@@ -190,6 +190,69 @@ impl Client {
         })
     }
 
+    /// `POST widgets`: creates a room; the answer's `data`.
+    pub async fn create_widget(
+        &self,
+        bearer: &SecretString,
+        body: &Form,
+    ) -> Result<Value, ApiError> {
+        let answer = self
+            .call(Method::POST, "widgets", &[], Some(body), Some(bearer))
+            .await?;
+        Ok(data(answer))
+    }
+
+    /// `PUT widgets/{id}`: changes a room (also its `status`).
+    pub async fn update_widget(
+        &self,
+        bearer: &SecretString,
+        id: u64,
+        body: &Form,
+    ) -> Result<Value, ApiError> {
+        let answer = self
+            .call(
+                Method::PUT,
+                &format!("widgets/{id}"),
+                &[],
+                Some(body),
+                Some(bearer),
+            )
+            .await?;
+        Ok(data(answer))
+    }
+
+    /// `DELETE widgets/{id}`.
+    pub async fn delete_widget(&self, bearer: &SecretString, id: u64) -> Result<(), ApiError> {
+        self.call(
+            Method::DELETE,
+            &format!("widgets/{id}"),
+            &[],
+            None,
+            Some(bearer),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// `POST widgets/{id}/personal`: a personal link for one participant; the answer's `data`.
+    pub async fn personal_link(
+        &self,
+        bearer: &SecretString,
+        id: u64,
+        body: &Form,
+    ) -> Result<Value, ApiError> {
+        let answer = self
+            .call(
+                Method::POST,
+                &format!("widgets/{id}/personal"),
+                &[],
+                Some(body),
+                Some(bearer),
+            )
+            .await?;
+        Ok(data(answer))
+    }
+
     /// `GET me`: whose token this is.
     pub async fn me(&self, bearer: &SecretString) -> Result<Account, ApiError> {
         let answer = self

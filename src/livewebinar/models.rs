@@ -20,6 +20,33 @@ pub struct WidgetSummary {
     /// The room key (`_license_key`).
     #[serde(default)]
     pub token: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub start_date: Option<Value>,
+}
+
+impl WidgetSummary {
+    /// The room's kind, when the list says.
+    pub fn kind(&self) -> Option<RoomKind> {
+        match self.kind.as_deref() {
+            Some("scheduled") => Some(RoomKind::Scheduled),
+            Some("permanent") => Some(RoomKind::Permanent),
+            _ => None,
+        }
+    }
+
+    /// The start, when the list gives one (Unix seconds).
+    pub fn start(&self) -> Option<DateTime<Utc>> {
+        let secs = self
+            .start_date
+            .as_ref()
+            .and_then(as_u64)
+            .filter(|s| *s > 0)?;
+        DateTime::<Utc>::from_timestamp(i64::try_from(secs).ok()?, 0)
+    }
 }
 
 /// `GET widgets/{id}` → `data`.

@@ -34,6 +34,9 @@ pub fn room_page(
             name: room.name.clone(),
             agenda: room.agenda.clone(),
             schedule: schedule_view(room),
+            calendar_url: room
+                .start
+                .map(|_| format!("/room/{}/calendar.ics", room.license)),
         },
         role: role.map(|(name, _)| name.to_owned()),
         embed_json,

@@ -89,6 +89,13 @@ impl Catalog {
         Ok(count)
     }
 
+    /// Every room, ordered by key.
+    pub fn rooms(&self) -> Vec<Arc<Room>> {
+        let mut rooms: Vec<_> = self.snapshot().values().cloned().collect();
+        rooms.sort_by(|a, b| a.license.cmp(&b.license));
+        rooms
+    }
+
     /// How many rooms the catalog holds.
     pub fn len(&self) -> usize {
         self.snapshot().len()

@@ -111,6 +111,18 @@ impl Directory {
         *self.inner.index_listed.lock().await = None;
     }
 
+    /// The vendor id of `license`; with `fresh`, the rooms are listed again if the key is
+    /// unknown, whatever the interval (for operators' calls, which are few).
+    pub async fn vendor_id(&self, license: &str, fresh: bool) -> Result<Option<u64>, ApiError> {
+        if fresh {
+            let known = self.inner.index_snapshot().get(license).copied();
+            if known.is_none() {
+                self.invalidate_index().await;
+            }
+        }
+        self.inner.id_for(license).await
+    }
+
     /// How many rooms are cached (for benchmarks and tests).
     pub async fn cached_rooms(&self) -> u64 {
         self.inner.rooms.run_pending_tasks().await;

@@ -1,6 +1,8 @@
 //! The route table and the handlers. Handlers are thin: they read the request, call the
 //! plain functions of `room`, `rooms` and `session`, and hand a view to `pages`.
 
+mod admin;
+mod calendar;
 mod health;
 mod join;
 mod oauth;
@@ -28,8 +30,41 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
                 .wrap(from_fn(long_cache))
                 .service(assets::static_files(static_dir)),
         )
-        // Before the role route, so that the form's POST is not taken for a role hash.
+        .service(
+            web::scope("/admin/api")
+                .app_data(web::PayloadConfig::new(64 * 1024))
+                .service(
+                    resource("/rooms")
+                        .route(web::get().to(admin::list))
+                        .route(web::post().to(admin::create)),
+                )
+                .service(
+                    resource("/rooms/{license}")
+                        .route(web::get().to(admin::show))
+                        .route(web::put().to(admin::update))
+                        .route(web::delete().to(admin::delete)),
+                )
+                .service(
+                    resource("/rooms/{license}/activate").route(web::post().to(admin::activate)),
+                )
+                .service(
+                    resource("/rooms/{license}/deactivate")
+                        .route(web::post().to(admin::deactivate)),
+                )
+                .service(resource("/rooms/{license}/links").route(web::get().to(admin::links)))
+                .service(
+                    resource("/rooms/{license}/invitations").route(web::post().to(admin::invite)),
+                )
+                .service(
+                    resource("/rooms/{license}/calendar.ics").route(web::get().to(admin::calendar)),
+                ),
+        )
+        // Before the role route, so that these are not taken for role hashes.
         .service(resource("/room/{license}/join").route(web::post().to(join::join)))
+        .service(
+            resource("/room/{license}/calendar.ics")
+                .route(get_or_head().to(calendar::attendee_calendar)),
+        )
         .service(resource("/room/{license}").route(get_or_head().to(room::room_page)))
         .service(resource("/room/{license}/{role_hash}").route(get_or_head().to(room::room_page)));
 }

@@ -221,3 +221,171 @@ async fn the_server_stops_cleanly_on_sigterm_and_sigint() {
         assert!(status.success(), "{signal}: {status:?}");
     }
 }
+
+#[tokio::test]
+async fn rooms_list_prints_a_table_or_json() {
+    let out = roomgate(&["rooms", "list"], test_env()).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert!(
+        lines[0].starts_with("ROOM") && lines[0].contains("ATTENDEE LINK"),
+        "{stdout}"
+    );
+    assert_eq!(lines.len(), 5, "{stdout}");
+    assert!(
+        lines[1].contains("http://rooms.test/room/123-123-123"),
+        "{stdout}"
+    );
+
+    let out = roomgate(&["rooms", "list", "--json"], test_env()).await;
+    let rooms: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rooms.as_array().unwrap().len(), 4);
+}
+
+#[tokio::test]
+async fn links_prints_every_link_on_the_public_url() {
+    let out = roomgate(&["links", "123-123-123"], test_env()).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("attendee   http://rooms.test/room/123-123-123\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("host       http://rooms.test/room/123-123-123/HostToken123\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("vendor links (reference only)"), "{stdout}");
+}
+
+#[tokio::test]
+async fn ics_prints_the_hosts_calendar_file() {
+    let out = roomgate(&["ics", "234-234-234", "--role", "host"], test_env()).await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let ics = text(&out.stdout);
+    assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"), "{ics}");
+    assert!(
+        ics.contains("URL:http://rooms.test/room/234-234-234/SchedHost1"),
+        "{ics}"
+    );
+    let out = roomgate(&["ics", "123-123-123"], test_env()).await;
+    assert_eq!(out.status.code(), Some(2), "a permanent room has no event");
+}
+
+#[tokio::test]
+async fn user_errors_exit_2_and_vendor_errors_exit_1() {
+    let out = roomgate(&["rooms", "create", "--name", "X"], test_env()).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("rooms of the catalog are managed in its file"));
+    let out = roomgate(&["rooms", "show", "999-999-999"], test_env()).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no such room"));
+    let out = roomgate(
+        &["invite", "123-123-123", "--email", "a@example.com"],
+        test_env(),
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2));
+
+    let vendor = Vendor::start().await;
+    vendor.login("JWT", 3600, 1).await;
+    Mock::given(method("POST"))
+        .and(path("/api/widgets"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"message": "Internal vendor trouble"}})),
+        )
+        .mount(&vendor.server)
+        .await;
+    let mut env = test_env();
+    env.extend(api_env(&vendor));
+    let out = roomgate(&["rooms", "create", "--name", "X"], env.clone()).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("Internal vendor trouble"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = roomgate(
+        &["rooms", "create", "--type", "scheduled", "--name", "X"],
+        env,
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "our own validation");
+    assert!(
+        text(&out.stderr).contains("start: is required"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn create_and_invite_against_the_vendor() {
+    let vendor = Vendor::start().await;
+    vendor.login("JWT", 3600, 1..).await;
+    Mock::given(method("POST"))
+        .and(path("/api/widgets"))
+        .and(body_string(
+            "name=A+%26+B&type=scheduled&start_date=2026-12-01+16%3A00%3A00&timezone=Europe%2FWarsaw&duration=60",
+        ))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({"data": {"id": 9, "token": "999-000-999"}})))
+        .expect(1)
+        .mount(&vendor.server)
+        .await;
+    let mut w = crate::fake_vendor::widget(9, "999-000-999", "A & B");
+    w["type"] = json!("scheduled");
+    w["start_date"] = json!(1_796_137_200);
+    vendor.detail(9, w, 1..).await;
+    vendor.list(&[(9, "999-000-999")], 0..).await;
+    Mock::given(method("POST"))
+        .and(path("/api/widgets/9/personal"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": {"personal_token": "PT_9", "personal_url": "https://app.example/x"}}),
+        ))
+        .expect(1)
+        .mount(&vendor.server)
+        .await;
+    let mut env = test_env();
+    env.extend(api_env(&vendor));
+    let out = roomgate(
+        &[
+            "rooms",
+            "create",
+            "--name",
+            "A & B",
+            "--start",
+            "2026-12-01 16:00",
+            "--timezone",
+            "Europe/Warsaw",
+            "--json",
+        ],
+        env.clone(),
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let room: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(room["license"], "999-000-999");
+    assert_eq!(
+        room["links"]["roles"]["host"],
+        "http://rooms.test/room/999-000-999/Host9"
+    );
+
+    let out = roomgate(
+        &[
+            "invite",
+            "999-000-999",
+            "--email",
+            "grace@example.com",
+            "--role",
+            "presenter",
+        ],
+        env,
+    )
+    .await;
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "personal link for grace@example.com (presenter): http://rooms.test/room/999-000-999?_personal_token=PT_9\n"
+    );
+}

@@ -56,7 +56,7 @@ impl Vendor {
     }
 
     /// `POST auth/login` answering `token`, expected `times` times.
-    pub async fn login(&self, token: &str, expires_in: u64, times: u64) {
+    pub async fn login(&self, token: &str, expires_in: u64, times: impl Into<wiremock::Times>) {
         Mock::given(method("POST"))
             .and(path("/api/auth/login"))
             .and(header("accept", ACCEPT))

@@ -1,7 +1,9 @@
 //! roomgate's integration tests: the app on port 0, driven over HTTP.
 
+mod admin_api;
 mod api_auth;
 mod api_source;
+mod calendar;
 mod catalog_reload;
 mod cli;
 mod configuration;

@@ -21,6 +21,7 @@ fn room_page(prompt: Option<PromptView>, schedule: bool) -> RoomPage {
                 timezone: "Europe/Warsaw".into(),
                 duration_minutes: 90,
             }),
+            calendar_url: schedule.then(|| "/room/123-123-123/calendar.ics".to_owned()),
         },
         role: Some("host".into()),
         embed_json: r#"{"loader":"x","options":{}}"#.into(),

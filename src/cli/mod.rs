@@ -1,6 +1,9 @@
-//! The command line: `roomgate [serve]`, `roomgate check`, `roomgate register-client`.
-//! Commands other than `serve` print their result and exit: 0 done, 1 the vendor or the
-//! credentials said no, 2 the settings or the command line are wrong.
+//! The command line: `roomgate [serve]`, `roomgate check`, `roomgate register-client`, and
+//! the operators' tools (`rooms`, `links`, `invite`, `ics`). Commands other than `serve`
+//! print their result and exit: 0 done, 1 the vendor failed or said no, 2 the settings,
+//! the command line or the input are wrong (an unknown room, a bad field).
+
+pub mod rooms;
 
 use std::process::ExitCode;
 
@@ -25,6 +28,9 @@ pub const EXIT_USAGE: u8 = 2;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Print JSON instead of tables (for scripts).
+    #[arg(long, global = true)]
+    pub json: bool,
 }
 
 /// What to do; serving is the default.
@@ -42,6 +48,19 @@ pub enum Command {
         /// The redirect URI, e.g. https://events.example.com/oauth/callback.
         #[arg(long)]
         redirect: String,
+    },
+    /// Rooms: list, show, create, update, activate, deactivate, delete.
+    #[command(subcommand)]
+    Rooms(rooms::RoomsCommand),
+    /// Print a room's attendee and role links (on server.public_url).
+    Links { license: String },
+    /// Create a personal invitation link for one participant.
+    Invite(rooms::InviteArgs),
+    /// Print a room's calendar file (the attendee's, or a role's with --role).
+    Ics {
+        license: String,
+        #[arg(long)]
+        role: Option<String>,
     },
 }
 

@@ -1,0 +1,211 @@
+//! The admin API under `/admin/api/`: JSON in and out, `Authorization: Bearer <admin.token>`
+//! only (cookies are ignored). Without `admin.token` every route answers 404.
+
+use actix_web::{
+    HttpRequest, HttpResponse, ResponseError,
+    http::{StatusCode, header},
+    web,
+};
+use serde::{Deserialize, de::DeserializeOwned};
+use serde_json::json;
+
+use crate::{
+    manage::{InvitationInput, ManageError, Manager, RoomInput},
+    operator::{self, Refusal},
+    room::path::RoomPath,
+    startup::AppState,
+};
+
+/// Why an admin request failed, as `{"error": {"message", "fields"?}}`.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("not found")]
+    Refused(Refusal),
+    #[error("{0}")]
+    BadJson(String),
+    #[error("no such room")]
+    BadKey,
+    #[error(transparent)]
+    Manage(#[from] ManageError),
+}
+
+impl ResponseError for AdminError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AdminError::Refused(Refusal::SurfaceOff) | AdminError::BadKey => StatusCode::NOT_FOUND,
+            AdminError::Refused(Refusal::Throttled) => StatusCode::TOO_MANY_REQUESTS,
+            AdminError::Refused(Refusal::Unauthorized) => StatusCode::UNAUTHORIZED,
+            AdminError::BadJson(_) => StatusCode::BAD_REQUEST,
+            AdminError::Manage(e) => {
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY)
+            }
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let message = match self {
+            AdminError::Refused(Refusal::Unauthorized) => {
+                "a valid admin token is required".to_owned()
+            }
+            AdminError::Refused(Refusal::Throttled) => {
+                "too many wrong tokens; wait a minute".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut error = json!({ "message": message });
+        if let AdminError::Manage(e) = self
+            && let Some(fields) = e.fields()
+        {
+            error["fields"] = json!(fields);
+        }
+        let mut res = HttpResponse::build(self.status_code());
+        match self {
+            AdminError::Refused(Refusal::Unauthorized) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"roomgate admin\""));
+            }
+            AdminError::Refused(Refusal::Throttled) => {
+                res.insert_header((header::RETRY_AFTER, "60"));
+            }
+            _ => {}
+        }
+        res.json(json!({ "error": error }))
+    }
+}
+
+/// The operator's manager, once the bearer token checks out.
+fn authorize<'a>(req: &HttpRequest, state: &'a AppState) -> Result<&'a Manager, AdminError> {
+    operator::check(state, req, operator::bearer_token(req)).map_err(AdminError::Refused)?;
+    state
+        .manager
+        .as_ref()
+        .ok_or(AdminError::Refused(Refusal::SurfaceOff))
+}
+
+fn license(req: &HttpRequest, state: &AppState) -> Result<String, AdminError> {
+    RoomPath::parse(
+        &state.license_pattern,
+        req.match_info().get("license").unwrap_or_default(),
+        None,
+    )
+    .map(|p| p.license)
+    .ok_or(AdminError::BadKey)
+}
+
+fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
+    serde_json::from_slice(body)
+        .map_err(|e| AdminError::BadJson(format!("the body is not acceptable JSON: {e}")))
+}
+
+/// `GET /admin/api/rooms`.
+pub async fn list(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let rooms = authorize(&req, &state)?.list().await?;
+    Ok(HttpResponse::Ok().json(json!({ "rooms": rooms })))
+}
+
+/// `POST /admin/api/rooms`.
+pub async fn create(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let manager = authorize(&req, &state)?;
+    let input: RoomInput = parse(&body)?;
+    let room = manager.create(&input).await?;
+    Ok(HttpResponse::Created().json(room))
+}
+
+/// `GET /admin/api/rooms/{license}`.
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let manager = authorize(&req, &state)?;
+    Ok(HttpResponse::Ok().json(manager.show(&license(&req, &state)?).await?))
+}
+
+/// `PUT /admin/api/rooms/{license}`.
+pub async fn update(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let manager = authorize(&req, &state)?;
+    let license = license(&req, &state)?;
+    let input: RoomInput = parse(&body)?;
+    Ok(HttpResponse::Ok().json(manager.update(&license, &input).await?))
+}
+
+/// `DELETE /admin/api/rooms/{license}`.
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let manager = authorize(&req, &state)?;
+    manager.delete(&license(&req, &state)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /admin/api/rooms/{license}/activate`.
+pub async fn activate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let manager = authorize(&req, &state)?;
+    Ok(HttpResponse::Ok().json(manager.set_active(&license(&req, &state)?, true).await?))
+}
+
+/// `POST /admin/api/rooms/{license}/deactivate`.
+pub async fn deactivate(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let manager = authorize(&req, &state)?;
+    Ok(HttpResponse::Ok().json(manager.set_active(&license(&req, &state)?, false).await?))
+}
+
+/// `GET /admin/api/rooms/{license}/links`.
+pub async fn links(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let manager = authorize(&req, &state)?;
+    Ok(HttpResponse::Ok().json(manager.links(&license(&req, &state)?).await?))
+}
+
+/// `POST /admin/api/rooms/{license}/invitations`.
+pub async fn invite(
+    req: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let manager = authorize(&req, &state)?;
+    let license = license(&req, &state)?;
+    let input: InvitationInput = parse(&body)?;
+    Ok(HttpResponse::Created().json(manager.invite(&license, &input).await?))
+}
+
+/// `?role=` of the admin calendar route.
+#[derive(Deserialize)]
+pub struct RoleQuery {
+    role: Option<String>,
+}
+
+/// `GET /admin/api/rooms/{license}/calendar.ics[?role=host]`: role links only here.
+pub async fn calendar(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    let manager = authorize(&req, &state)?;
+    let license = license(&req, &state)?;
+    let query = web::Query::<RoleQuery>::from_query(req.query_string())
+        .map_err(|e| AdminError::BadJson(format!("bad query: {e}")))?;
+    let ics = manager.calendar(&license, query.role.as_deref()).await?;
+    Ok(super::calendar::ics_response(
+        &license,
+        query.role.as_deref(),
+        ics,
+    ))
+}
