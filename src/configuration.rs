@@ -56,6 +56,7 @@ pub struct Settings {
     pub api: ApiSettings,
     pub cache: CacheSettings,
     pub admin: AdminSettings,
+    pub sso: SsoSettings,
     pub session: SessionSettings,
     pub security: SecuritySettings,
     pub branding: BrandingSettings,
@@ -184,6 +185,20 @@ pub struct AdminSettings {
     pub token: Option<SecretString>,
 }
 
+/// The sign-in handoff from the company's site (`/sso`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SsoSettings {
+    /// HS256 key shared with the company's site, at least 32 bytes; without it `/sso` is off.
+    pub secret: Option<SecretString>,
+    /// Required `aud` of tokens; empty: `aud` is not checked.
+    #[serde(default)]
+    pub audience: String,
+    /// Longest token lifetime accepted (`exp - iat`).
+    pub max_age_secs: u64,
+    /// How long a signed-in identity lasts in the visitor's session.
+    pub session_max_age_secs: u64,
+}
+
 /// The visitor's session cookie.
 #[derive(Debug, Clone, Deserialize)]
 pub struct SessionSettings {
@@ -214,6 +229,8 @@ pub struct BrandingSettings {
     pub support_url: String,
     pub templates_dir: PathBuf,
     pub static_dir: PathBuf,
+    /// Language when neither `?lang=`, the session nor `Accept-Language` pick one.
+    pub default_language: String,
 }
 
 /// Log output.
@@ -450,6 +467,26 @@ impl Settings {
         }
         if c.capacity == 0 {
             out.push("cache.capacity: must be at least 1".into());
+        }
+        if let Some(secret) = &self.sso.secret
+            && secret.expose_secret().len() < 32
+        {
+            out.push(
+                "sso.secret: must be at least 32 bytes (try `openssl rand -base64 32`)".into(),
+            );
+        }
+        if !(1..=3600).contains(&self.sso.max_age_secs) {
+            out.push("sso.max_age_secs: must be between 1 and 3600".into());
+        }
+        if self.sso.session_max_age_secs == 0 {
+            out.push("sso.session_max_age_secs: must be at least 1".into());
+        }
+        if crate::i18n::Language::from_code(&self.branding.default_language).is_none() {
+            out.push(format!(
+                "branding.default_language: `{}` is not one of {}",
+                self.branding.default_language,
+                crate::i18n::Language::codes().join(", ")
+            ));
         }
         if let Some(token) = &self.admin.token
             && token.expose_secret().len() < 32

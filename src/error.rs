@@ -126,7 +126,16 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
     }
     let status = res.status();
     let html = match res.request().app_data::<web::Data<AppState>>() {
-        Some(state) => state.pages.error_html(status),
+        Some(state) => {
+            let session = actix_session::SessionExt::get_session(res.request());
+            let remembered = crate::session::load(&session);
+            let lang = crate::i18n::choose(
+                res.request(),
+                remembered.lang.as_deref(),
+                state.default_language,
+            );
+            state.pages.error_html(status, lang)
+        }
         None => crate::pages::PLAIN_500.to_owned(),
     };
     let (req, res) = res.into_parts();

@@ -14,6 +14,8 @@ pub mod configuration;
 pub mod error;
 /// Security headers.
 pub mod headers;
+/// Languages: words and dates.
+pub mod i18n;
 /// The LiveWebinar REST API: client, sign-in, token store.
 pub mod livewebinar;
 /// Operators' tools: rooms, links, invitations, calendar files.
@@ -32,6 +34,8 @@ pub mod rooms;
 pub mod routes;
 /// What a visitor's session remembers, and the session cookie.
 pub mod session;
+/// The sign-in handoff from the company's site.
+pub mod sso;
 /// Building and running the server.
 pub mod startup;
 /// Logging setup and log redaction.

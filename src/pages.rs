@@ -10,7 +10,7 @@ use actix_web::{
 use serde::Serialize;
 use tera::{Context, Tera};
 
-use crate::configuration::BrandingSettings;
+use crate::{configuration::BrandingSettings, i18n::Language};
 
 /// Templates every templates folder must provide.
 pub const TEMPLATES: [&str; 4] = ["base.html", "room.html", "error.html", "notice.html"];
@@ -35,6 +35,12 @@ pub struct RoomPage {
     pub room: RoomView,
     /// Role name when joining through a role link.
     pub role: Option<String>,
+    /// "Joining as host", in the page's language.
+    pub role_label: Option<String>,
+    /// `live`, `upcoming`, `waiting` or `ended` (see `room::schedule::Phase`).
+    pub phase: &'static str,
+    /// The countdown of an upcoming or waiting room.
+    pub countdown: Option<CountdownView>,
     /// Pre-escaped JSON for the embed data block (see `room::embed`).
     pub embed_json: String,
     pub container_id: &'static str,
@@ -42,6 +48,16 @@ pub struct RoomPage {
     pub direct_link: String,
     /// When set, the page asks for a name instead of showing the room.
     pub prompt: Option<PromptView>,
+    /// The signed-in person, with the sign-out form.
+    pub signed_in: Option<SignedInView>,
+}
+
+/// "Signed in as …" and the sign-out form.
+#[derive(Debug, Clone, Serialize)]
+pub struct SignedInView {
+    pub name: String,
+    pub csrf: String,
+    pub return_to: String,
 }
 
 /// The room as the page shows it.
@@ -62,6 +78,20 @@ pub struct ScheduleView {
     pub end_text: String,
     pub timezone: String,
     pub duration_minutes: u32,
+}
+
+/// A countdown the page script keeps ticking.
+#[derive(Debug, Clone, Serialize)]
+pub struct CountdownView {
+    /// The instant counted down to (RFC 3339, UTC).
+    pub to_iso: String,
+    /// Seconds left by the server's clock; the script counts from this, not from the
+    /// visitor's clock, which may be wrong.
+    pub seconds_left: i64,
+    /// Reload the page when it reaches zero (a waiting room opens).
+    pub reload: bool,
+    /// Text before the countdown ("Starts in").
+    pub label: String,
 }
 
 /// The name prompt form.
@@ -86,64 +116,26 @@ pub struct NoticePage {
 #[derive(Debug, Clone, Serialize)]
 pub struct ErrorPage {
     pub status: u16,
+    /// "Error 404", in the page's language.
+    pub code_label: String,
     pub title: &'static str,
     pub message: &'static str,
 }
 
 impl ErrorPage {
-    /// The page for `status`: a title and one sentence, never any detail of the cause.
-    pub fn for_status(status: StatusCode) -> Self {
-        let (title, message) = match status.as_u16() {
-            400 => (
-                "That request was not understood",
-                "Please check the link you were given and try again.",
-            ),
-            401 => (
-                "Sign-in required",
-                "This page is for the site's operators. Sign in with the operator credentials.",
-            ),
-            403 => (
-                "This form has expired",
-                "Please go back, reload the page and try again.",
-            ),
-            404 => (
-                "No such room",
-                "Check the link you were given: it may be incomplete or mistyped.",
-            ),
-            405 => (
-                "Not allowed",
-                "This address does not accept that kind of request.",
-            ),
-            410 => (
-                "This room is no longer available",
-                "The event has been closed by its organiser.",
-            ),
-            413 | 414 | 431 => ("Too much data", "The request was too large to handle."),
-            429 => (
-                "Too many attempts",
-                "Please wait a minute before trying again.",
-            ),
-            502 => (
-                "The video service refused the request",
-                "The room service answered with an error. Please try again in a moment.",
-            ),
-            503 => (
-                "Temporarily unavailable",
-                "The room service cannot be reached right now. Please try again in a moment.",
-            ),
-            s if s >= 500 => (
-                "Something went wrong",
-                "The problem has been logged. Please try again in a moment.",
-            ),
-            _ => (
-                "That did not work",
-                "Please check the link you were given and try again.",
-            ),
+    /// The page for `status` in `lang`: a title and one sentence, never any detail of the cause.
+    pub fn for_status(status: StatusCode, lang: Language) -> Self {
+        let key = match status.as_u16() {
+            s @ (400 | 401 | 403 | 404 | 405 | 410 | 413 | 429 | 500 | 502 | 503) => s.to_string(),
+            414 | 431 => "413".to_owned(),
+            s if s >= 500 => "500".to_owned(),
+            _ => "other".to_owned(),
         };
         ErrorPage {
             status: status.as_u16(),
-            title,
-            message,
+            code_label: lang.fill("error_code", &[("status", status.as_str())]),
+            title: lang.word(&format!("error_{key}_title")),
+            message: lang.word(&format!("error_{key}_text")),
         }
     }
 }
@@ -157,6 +149,8 @@ pub struct Pages {
 #[derive(Serialize)]
 struct Wrapped<'a, P: Serialize> {
     lang: &'static str,
+    /// Every word of the page's language, by key.
+    t: &'static std::collections::HashMap<String, String>,
     site: &'a SiteView,
     #[serde(flatten)]
     page: &'a P,
@@ -182,10 +176,16 @@ impl Pages {
         &self.site
     }
 
-    /// Renders `template` with `page` as its context.
-    pub fn render<P: Serialize>(&self, template: &str, page: &P) -> Result<String, tera::Error> {
+    /// Renders `template` in `lang` with `page` as its context.
+    pub fn render<P: Serialize>(
+        &self,
+        template: &str,
+        page: &P,
+        lang: Language,
+    ) -> Result<String, tera::Error> {
         let ctx = Context::from_serialize(Wrapped {
-            lang: "en",
+            lang: lang.code(),
+            t: lang.words(),
             site: &self.site,
             page,
         })?;
@@ -198,8 +198,9 @@ impl Pages {
         status: StatusCode,
         template: &str,
         page: &P,
+        lang: Language,
     ) -> HttpResponse {
-        match self.render(template, page) {
+        match self.render(template, page, lang) {
             Ok(html) => html_response(status, html),
             Err(e) => {
                 tracing::error!(error = ?e, template, "template rendering failed");
@@ -208,9 +209,9 @@ impl Pages {
         }
     }
 
-    /// The error page body for `status`; plain text if even that fails to render.
-    pub fn error_html(&self, status: StatusCode) -> String {
-        self.render("error.html", &ErrorPage::for_status(status))
+    /// The error page body for `status` in `lang`; plain text if even that fails to render.
+    pub fn error_html(&self, status: StatusCode, lang: Language) -> String {
+        self.render("error.html", &ErrorPage::for_status(status, lang), lang)
             .unwrap_or_else(|e| {
                 tracing::error!(error = ?e, "error page rendering failed");
                 PLAIN_500.to_owned()

@@ -35,6 +35,9 @@ pub struct VisitorState {
     /// Per-room tokens, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "r")]
     pub rooms: Vec<RoomTokens>,
+    /// The language chosen with `?lang=`.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "lg")]
+    pub lang: Option<String>,
     /// Anti-CSRF token for this session's forms.
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "c")]
     pub csrf: Option<String>,

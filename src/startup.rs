@@ -19,6 +19,7 @@ use crate::{
     configuration::{ApiAuth, EmbedSettings, RoomSourceKind, Settings, TokenStoreKind, origin_of},
     error::render_error_page,
     headers::security_headers,
+    i18n::Language,
     livewebinar::{
         Api, Auth, Client,
         token_store::{FileTokenStore, TokenStore},
@@ -28,6 +29,7 @@ use crate::{
     room::validate::LicensePattern,
     rooms::{CachePolicy, Catalog, Directory, RoomSource},
     routes, session,
+    sso::SsoVerifier,
     telemetry::RedactedSpans,
     throttle::GuessThrottle,
 };
@@ -65,6 +67,10 @@ pub struct AppState {
     pub manager: Option<Manager>,
     /// `server.public_url`, the base of every link.
     pub public_url: String,
+    /// Checks sign-in tokens; `None` turns `/sso` off.
+    pub sso: Option<SsoVerifier>,
+    /// Language when nothing else chooses one.
+    pub default_language: Language,
     /// The operator's token; `None` turns the operator surface off.
     pub admin_token: Option<SecretString>,
     pub admin_guesses: GuessThrottle,
@@ -291,6 +297,9 @@ fn run(
         api,
         directory,
         oauth,
+        sso: SsoVerifier::new(&settings.sso),
+        default_language: Language::from_code(&settings.branding.default_language)
+            .unwrap_or(Language::En),
         admin_token: settings.admin.token.clone(),
         admin_guesses: GuessThrottle::new(
             settings.security.role_guess_limit,

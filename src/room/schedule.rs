@@ -1,9 +1,71 @@
-//! A scheduled room's time as people read it: in the room's own timezone.
+//! Time and scheduled rooms: where a room stands at a given instant (the server's clock
+//! decides; the page's script only counts down), and its times as people read them.
 
-use crate::{pages::ScheduleView, rooms::Room};
+use chrono::{DateTime, Duration, Utc};
 
-/// The schedule of `room`, or `None` for a room without a start.
-pub fn schedule_view(room: &Room) -> Option<ScheduleView> {
+use crate::{i18n::Language, pages::ScheduleView, rooms::Room};
+
+/// How early the vendor admits people to a strict room, and how long after its end.
+pub const STRICT_MARGIN_MINUTES: i64 = 60;
+
+/// Where a room stands for one visitor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// Open: the embed is loaded. Permanent rooms are always open.
+    Live,
+    /// Before the start but already admitting: the embed is loaded, with a countdown.
+    Upcoming { starts_at: DateTime<Utc> },
+    /// A strict room more than 60 minutes before its start: no embed (the vendor would
+    /// refuse), a countdown, and the page reloads itself when the room opens.
+    Waiting { opens_at: DateTime<Utc> },
+    /// Over: no embed.
+    Ended,
+}
+
+impl Phase {
+    /// Whether the page loads the embed.
+    pub fn shows_room(self) -> bool {
+        matches!(self, Phase::Live | Phase::Upcoming { .. })
+    }
+
+    /// The name templates use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Live => "live",
+            Phase::Upcoming { .. } => "upcoming",
+            Phase::Waiting { .. } => "waiting",
+            Phase::Ended => "ended",
+        }
+    }
+}
+
+/// Where `room` stands at `now` for a visitor; hosts (`privileged`, any valid role hash)
+/// always get the room.
+pub fn phase(room: &Room, now: DateTime<Utc>, privileged: bool) -> Phase {
+    let (Some(start), Some(end)) = (room.start, room.end()) else {
+        return Phase::Live;
+    };
+    let margin = Duration::minutes(STRICT_MARGIN_MINUTES);
+    if !privileged {
+        let closes_at = if room.strict_event { end + margin } else { end };
+        if now >= closes_at {
+            return Phase::Ended;
+        }
+        if room.strict_event && now < start - margin {
+            return Phase::Waiting {
+                opens_at: start - margin,
+            };
+        }
+    }
+    if now < start {
+        Phase::Upcoming { starts_at: start }
+    } else {
+        Phase::Live
+    }
+}
+
+/// The schedule of `room` in its own timezone and in `lang`, or `None` without a start.
+pub fn schedule_view(room: &Room, lang: Language) -> Option<ScheduleView> {
     let start = room.start?;
     let end = room.end()?;
     let local_start = start.with_timezone(&room.timezone);
@@ -11,11 +73,11 @@ pub fn schedule_view(room: &Room) -> Option<ScheduleView> {
     let same_day = local_start.date_naive() == local_end.date_naive();
     Some(ScheduleView {
         start_iso: start.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        start_text: local_start.format("%A, %-d %B %Y, %H:%M %Z").to_string(),
+        start_text: lang.format_datetime(&local_start),
         end_text: if same_day {
-            local_end.format("%H:%M %Z").to_string()
+            lang.format_time(&local_end)
         } else {
-            local_end.format("%A, %-d %B %Y, %H:%M %Z").to_string()
+            lang.format_datetime(&local_end)
         },
         timezone: room.timezone.name().to_owned(),
         duration_minutes: room.duration_minutes,
@@ -27,26 +89,114 @@ mod tests {
     use super::*;
     use crate::rooms::{RoomKind, RoomStatus};
 
-    #[test]
-    fn the_start_is_shown_in_the_rooms_timezone() {
-        let room = Room {
+    fn room(strict: bool) -> Room {
+        Room {
             id: None,
             license: "123-123-123".into(),
             name: "Demo".into(),
             agenda: String::new(),
             kind: RoomKind::Scheduled,
             status: RoomStatus::Active,
-            start: Some("2026-12-01T15:00:00Z".parse().unwrap()),
+            start: Some(at("2026-12-01T15:00:00Z")),
             duration_minutes: 90,
             timezone: chrono_tz::Europe::Warsaw,
-            strict_event: false,
+            strict_event: strict,
             password_protected: false,
             roles: Default::default(),
-        };
-        let v = schedule_view(&room).unwrap();
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_start_is_shown_in_the_rooms_timezone_and_language() {
+        let v = schedule_view(&room(false), Language::En).unwrap();
         assert_eq!(v.start_text, "Tuesday, 1 December 2026, 16:00 CET");
         assert_eq!(v.end_text, "17:30 CET");
         assert_eq!(v.start_iso, "2026-12-01T15:00:00Z");
         assert_eq!(v.timezone, "Europe/Warsaw");
+        let v = schedule_view(&room(false), Language::Pl).unwrap();
+        assert_eq!(v.start_text, "wtorek, 1 grudnia 2026, 16:00 CET");
+    }
+
+    #[test]
+    fn a_strict_room_at_fixed_instants() {
+        let r = room(true);
+        let cases = [
+            (
+                "2026-12-01T13:59:59Z",
+                false,
+                Phase::Waiting {
+                    opens_at: at("2026-12-01T14:00:00Z"),
+                },
+            ),
+            (
+                "2026-12-01T14:00:00Z",
+                false,
+                Phase::Upcoming {
+                    starts_at: at("2026-12-01T15:00:00Z"),
+                },
+            ),
+            ("2026-12-01T15:00:00Z", false, Phase::Live),
+            ("2026-12-01T17:29:59Z", false, Phase::Live),
+            ("2026-12-01T17:30:00Z", false, Phase::Ended),
+            (
+                "2026-11-30T09:00:00Z",
+                true,
+                Phase::Upcoming {
+                    starts_at: at("2026-12-01T15:00:00Z"),
+                },
+            ),
+            ("2026-12-02T09:00:00Z", true, Phase::Live),
+        ];
+        for (now, host, expected) in cases {
+            assert_eq!(
+                phase(&r, at(now), host),
+                expected,
+                "strict, {now}, host {host}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_room_that_is_not_strict_at_fixed_instants() {
+        let r = room(false);
+        let cases = [
+            (
+                "2026-11-30T09:00:00Z",
+                false,
+                Phase::Upcoming {
+                    starts_at: at("2026-12-01T15:00:00Z"),
+                },
+            ),
+            ("2026-12-01T15:30:00Z", false, Phase::Live),
+            ("2026-12-01T16:29:59Z", false, Phase::Live),
+            ("2026-12-01T16:30:00Z", false, Phase::Ended),
+            ("2026-12-01T16:30:00Z", true, Phase::Live),
+        ];
+        for (now, host, expected) in cases {
+            assert_eq!(
+                phase(&r, at(now), host),
+                expected,
+                "not strict, {now}, host {host}"
+            );
+        }
+        assert!(
+            !Phase::Ended.shows_room()
+                && !Phase::Waiting {
+                    opens_at: at(cases[0].0)
+                }
+                .shows_room()
+        );
+    }
+
+    #[test]
+    fn permanent_rooms_are_always_live() {
+        let mut r = room(true);
+        r.kind = RoomKind::Permanent;
+        r.start = None;
+        assert_eq!(phase(&r, at("2030-01-01T00:00:00Z"), false), Phase::Live);
     }
 }

@@ -10,9 +10,16 @@ use serde::Deserialize;
 
 use crate::{
     error::PageError,
+    i18n,
     pages::PromptView,
     redirect::safe_return_path,
-    room::{page::room_page, path::RoomPath, request::Visitor, validate::clean_nickname},
+    room::{
+        page::{PageInput, room_page},
+        path::RoomPath,
+        request::Visitor,
+        schedule::phase,
+        validate::clean_nickname,
+    },
     session,
     startup::AppState,
 };
@@ -79,31 +86,37 @@ pub async fn join(
         }
         None => {
             let room = super::room::active_room(state.source.as_ref(), &path.license).await?;
+            let lang = i18n::choose(&req, remembered.lang.as_deref(), state.default_language);
             let prompt = PromptView {
                 action: format!("/room/{}/join", path.license),
                 csrf: remembered.csrf_token().to_owned(),
                 return_to,
-                error: Some("Please enter a name of 1 to 100 characters.".to_owned()),
+                error: Some(lang.word("prompt_error").to_owned()),
                 nickname: form.nickname.chars().take(100).collect(),
             };
-            let view = room_page(
-                &room,
-                None,
-                &Visitor::default(),
-                &state.embed,
-                &state.app_url,
-                Some(prompt),
-            );
+            let now = state.now();
+            let view = room_page(PageInput {
+                room: &room,
+                role: None,
+                visitor: &Visitor::default(),
+                embed: &state.embed,
+                app_url: &state.app_url,
+                prompt: Some(prompt),
+                lang,
+                phase: phase(&room, now, false),
+                now,
+                signed_in: None,
+            });
             Ok(state
                 .pages
-                .respond(StatusCode::UNPROCESSABLE_ENTITY, "room.html", &view))
+                .respond(StatusCode::UNPROCESSABLE_ENTITY, "room.html", &view, lang))
         }
     }
 }
 
-/// A browser's own word on where a form comes from: refuse cross-site posts outright,
+/// A browser's own word on where a form comes from (also used by the sign-out form): refuse cross-site posts outright,
 /// and an `Origin` that is not ours. Without either header the CSRF token decides.
-fn is_same_origin(req: &HttpRequest, public_origin: &str) -> bool {
+pub fn is_same_origin(req: &HttpRequest, public_origin: &str) -> bool {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     if header("sec-fetch-site") == Some("cross-site") {
         return false;

@@ -7,6 +7,7 @@ mod health;
 mod join;
 mod oauth;
 mod room;
+mod sso;
 
 use actix_web::{
     body::MessageBody,
@@ -23,6 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
     cfg.service(resource("/healthz").route(get_or_head().to(health::healthz)))
         .service(resource("/readyz").route(get_or_head().to(health::readyz)))
         .service(resource("/theme.css").route(get_or_head().to(assets::theme_css)))
+        .service(resource("/sso").route(web::get().to(sso::sign_in)))
+        .service(resource("/sso/logout").route(web::post().to(sso::sign_out)))
         .service(resource("/oauth/connect").route(web::get().to(oauth::connect)))
         .service(resource("/oauth/callback").route(web::get().to(oauth::callback)))
         .service(

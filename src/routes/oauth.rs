@@ -127,18 +127,21 @@ pub async fn callback(
         .map_err(PageError::Upstream)?;
     tracing::info!(security_event = "oauth_connected", "OAuth tokens stored");
 
+    let lang = crate::i18n::choose(&req, remembered.lang.as_deref(), state.default_language);
     let account = api.me().await.ok();
     let mut details = Vec::new();
     if let Some(email) = account.as_ref().and_then(|a| a.email.clone()) {
-        details.push(format!("Account: {email}"));
+        details.push(lang.fill("account", &[("email", &email)]));
     }
     if let Some(id) = account.as_ref().and_then(|a| a.id) {
-        details.push(format!("Account id: {id}"));
+        details.push(lang.fill("account_id", &[("id", &id.to_string())]));
     }
     let page = NoticePage {
-        title: "Connected to LiveWebinar".into(),
-        message: "roomgate can now read your rooms. You can close this page.".into(),
+        title: lang.word("connected_title").to_owned(),
+        message: lang.word("connected_text").to_owned(),
         details,
     };
-    Ok(state.pages.respond(StatusCode::OK, "notice.html", &page))
+    Ok(state
+        .pages
+        .respond(StatusCode::OK, "notice.html", &page, lang))
 }

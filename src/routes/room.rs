@@ -1,22 +1,30 @@
 //! `GET/HEAD /room/{license}` and `/room/{license}/{role_hash}`.
 
+use std::sync::Arc;
+
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 
 use crate::{
     client_ip::client_ip,
     error::PageError,
-    pages::PromptView,
+    i18n,
+    pages::{PromptView, SignedInView},
     room::{
-        page::room_page as room_page_view, path::RoomPath, query::RoomQuery, request::Visitor,
+        page::{PageInput, room_page as room_page_view},
+        path::RoomPath,
+        query::RoomQuery,
+        request::Visitor,
         role::role_for_hash,
+        schedule::phase,
     },
     rooms::{Lookup, Room, RoomSource, RoomStatus},
     session,
     startup::AppState,
 };
 
-/// The room page: the embed, or the name prompt when a name is required and missing.
+/// The room page: the embed, the name prompt when a name is required and missing, or the
+/// waiting and ended states of a scheduled room.
 #[tracing::instrument(name = "room page", skip_all)]
 pub async fn room_page(
     req: HttpRequest,
@@ -49,12 +57,20 @@ pub async fn room_page(
         },
     };
 
-    let query = RoomQuery::parse(req.query_string());
+    let query_string = req.query_string();
+    let query = RoomQuery::parse(query_string);
     let mut remembered = session::load(&session);
     let mut changed = remembered.remember(&path.license, &query, state.max_rooms);
-    let visitor = Visitor::resolve(&path.license, &query, &remembered, state.now().timestamp());
+    if let Some(lang) = i18n::from_query(query_string) {
+        changed |= remembered.lang.as_deref() != Some(lang.code());
+        remembered.lang = Some(lang.code().to_owned());
+    }
+    let lang = i18n::choose(&req, remembered.lang.as_deref(), state.default_language);
+    let now = state.now();
+    let visitor = Visitor::resolve(&path.license, &query, &remembered, now.timestamp());
+    let phase = phase(&room, now, role.is_some());
 
-    let prompt = if state.require_nickname && !visitor.has_name() {
+    let prompt = if state.require_nickname && !visitor.has_name() && phase.shows_room() {
         changed |= remembered.csrf.is_none();
         Some(PromptView {
             action: format!("/room/{}/join", path.license),
@@ -66,19 +82,43 @@ pub async fn room_page(
     } else {
         None
     };
+    let signed_in = match remembered
+        .identity_at(now.timestamp())
+        .map(|i| i.name.clone())
+    {
+        Some(name) => {
+            changed |= remembered.csrf.is_none();
+            Some(SignedInView {
+                name,
+                csrf: remembered.csrf_token().to_owned(),
+                return_to: path.to_path(),
+            })
+        }
+        None => None,
+    };
     if changed {
         session::save(&session, &remembered)?;
     }
 
-    let view = room_page_view(&room, role, &visitor, &state.embed, &state.app_url, prompt);
-    Ok(state.pages.respond(StatusCode::OK, "room.html", &view))
+    let view = room_page_view(PageInput {
+        room: &room,
+        role,
+        visitor: &visitor,
+        embed: &state.embed,
+        app_url: &state.app_url,
+        prompt,
+        lang,
+        phase,
+        now,
+        signed_in,
+    });
+    Ok(state
+        .pages
+        .respond(StatusCode::OK, "room.html", &view, lang))
 }
 
 /// The room with key `license`, if it exists and is active.
-pub async fn active_room(
-    source: &dyn RoomSource,
-    license: &str,
-) -> Result<std::sync::Arc<Room>, PageError> {
+pub async fn active_room(source: &dyn RoomSource, license: &str) -> Result<Arc<Room>, PageError> {
     match source
         .lookup(license)
         .await

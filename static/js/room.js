@@ -69,21 +69,72 @@
     document.head.appendChild(script);
   }
 
-  // Scheduled rooms: show the start in the visitor's own time as well.
+  // Scheduled rooms: show the start in the visitor's own time as well, in the page's language.
   function showLocalTimes() {
+    var lang = document.documentElement.lang || undefined;
     var els = document.querySelectorAll('time[data-local-time]');
     for (var i = 0; i < els.length; i++) {
       var when = new Date(els[i].getAttribute('datetime'));
       if (isNaN(when.getTime())) { continue; }
-      els[i].textContent = when.toLocaleString(undefined, {
-        weekday: 'long', day: 'numeric', month: 'long', year: 'numeric',
-        hour: '2-digit', minute: '2-digit', timeZoneName: 'short'
-      });
+      try {
+        els[i].textContent = when.toLocaleString(lang, {
+          weekday: 'long', day: 'numeric', month: 'long', year: 'numeric',
+          hour: '2-digit', minute: '2-digit', timeZoneName: 'short'
+        });
+      } catch (e) {
+        els[i].textContent = when.toString();
+      }
     }
+  }
+
+  function pad(n) { return (n < 10 ? '0' : '') + n; }
+
+  // "2 d 03:04:05" or "03:04:05".
+  function formatLeft(seconds, daysLabel) {
+    var d = Math.floor(seconds / 86400);
+    var h = Math.floor((seconds % 86400) / 3600);
+    var m = Math.floor((seconds % 3600) / 60);
+    var s = seconds % 60;
+    var clock = pad(h) + ':' + pad(m) + ':' + pad(s);
+    return d > 0 ? d + ' ' + daysLabel + ' ' + clock : clock;
+  }
+
+  // Counts down from the seconds the server gave (the visitor's clock may be wrong).
+  // A waiting room reloads itself when it opens, after a short random pause so that a
+  // crowd does not arrive in the same second; the server decides what the page shows.
+  function startCountdowns() {
+    var els = document.querySelectorAll('[data-seconds-left]');
+    if (els.length === 0) { return; }
+    var loadedAt = Date.now();
+    var status = document.getElementById('room-status');
+    var reloading = false;
+    function tick() {
+      var elapsed = Math.floor((Date.now() - loadedAt) / 1000);
+      for (var i = 0; i < els.length; i++) {
+        var el = els[i];
+        var left = Math.max(0, parseInt(el.getAttribute('data-seconds-left'), 10) - elapsed);
+        if (isNaN(left)) { continue; }
+        if (left > 0) {
+          el.textContent = formatLeft(left, el.getAttribute('data-days-label') || 'd');
+        } else {
+          el.textContent = el.getAttribute('data-done-text') || '';
+          if (status && status.textContent !== el.textContent) {
+            status.textContent = el.textContent;
+          }
+          if (el.getAttribute('data-reload') === '1' && !reloading) {
+            reloading = true;
+            setTimeout(function () { window.location.reload(); }, 1000 + Math.floor(Math.random() * 4000));
+          }
+        }
+      }
+    }
+    tick();
+    setInterval(tick, 1000);
   }
 
   function start() {
     showLocalTimes();
+    startCountdowns();
     loadEmbed();
   }
 

@@ -125,6 +125,21 @@ pub fn real_clock() -> Clock {
     system_clock()
 }
 
+/// A clock the test moves by hand.
+pub type HandClock = Arc<std::sync::Mutex<chrono::DateTime<chrono::Utc>>>;
+
+/// The app with the test catalog, telling time by `clock`.
+pub async fn spawn_app_at(clock: HandClock) -> TestApp {
+    std::sync::LazyLock::force(&LOGS);
+    let settings = load_settings(&test_env()).expect("test settings are valid");
+    let source = roomgate::startup::build_source(&settings)
+        .await
+        .expect("catalog loads");
+    let time: Clock = Arc::new(move || *clock.lock().unwrap());
+    let app = Application::build_with(settings, source, time).expect("the app builds");
+    start(app)
+}
+
 fn start(app: Application) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());

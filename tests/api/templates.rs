@@ -1,6 +1,10 @@
 use roomgate::{
     configuration::Settings,
-    pages::{ErrorPage, Pages, PromptView, RoomPage, RoomView, ScheduleView, TEMPLATES},
+    i18n::{LANGUAGES, Language},
+    pages::{
+        CountdownView, ErrorPage, NoticePage, Pages, PromptView, RoomPage, RoomView, ScheduleView,
+        SignedInView, TEMPLATES,
+    },
 };
 
 use crate::helpers::{L, html_decode, load_settings, spawn_app_with, test_env};
@@ -9,7 +13,7 @@ fn pages(settings: &Settings) -> Pages {
     Pages::load(&settings.branding, "v1".into()).expect("templates load")
 }
 
-fn room_page(prompt: Option<PromptView>, schedule: bool) -> RoomPage {
+fn room_page(prompt: Option<PromptView>, schedule: bool, phase: &'static str) -> RoomPage {
     RoomPage {
         room: RoomView {
             name: "Room <name>".into(),
@@ -24,51 +28,101 @@ fn room_page(prompt: Option<PromptView>, schedule: bool) -> RoomPage {
             calendar_url: schedule.then(|| "/room/123-123-123/calendar.ics".to_owned()),
         },
         role: Some("host".into()),
+        role_label: Some("Joining as host".into()),
+        phase,
+        countdown: (phase == "waiting" || phase == "upcoming").then(|| CountdownView {
+            to_iso: "2026-12-01T14:00:00Z".into(),
+            seconds_left: 90_061,
+            reload: phase == "waiting",
+            label: "Opens in".into(),
+        }),
         embed_json: r#"{"loader":"x","options":{}}"#.into(),
         container_id: "roomgate-room",
         direct_link: "https://app.example/123-123-123".into(),
         prompt,
+        signed_in: Some(SignedInView {
+            name: "Signed <in>".into(),
+            csrf: "tok".into(),
+            return_to: "/room/123-123-123".into(),
+        }),
     }
 }
 
 #[test]
-fn every_template_renders_with_every_shape_of_its_context() {
+fn every_template_renders_in_every_language_with_every_shape_of_its_context() {
     let settings = load_settings(&test_env()).unwrap();
     let pages = pages(&settings);
-    let prompt = PromptView {
-        action: "/room/123-123-123/join".into(),
-        csrf: "tok".into(),
-        return_to: "/room/123-123-123".into(),
-        error: Some("Please enter a name".into()),
-        nickname: "<x>".into(),
-    };
-    let rendered = [
-        pages.render("room.html", &room_page(None, true)).unwrap(),
-        pages.render("room.html", &room_page(None, false)).unwrap(),
-        pages
-            .render("room.html", &room_page(Some(prompt), false))
-            .unwrap(),
-    ];
-    for html in &rendered {
-        assert!(html.contains("Room &lt;name&gt;"), "names are escaped");
-        assert!(html.contains(&settings.branding.site_name));
-        assert!(html.contains(r#"<html lang="en""#));
-    }
-    assert!(rendered[2].contains("Please enter a name") && !rendered[2].contains("roomgate-embed"));
-    assert!(rendered[0].contains("roomgate-embed") && rendered[0].contains("Joining as host"));
-    let notice = roomgate::pages::NoticePage {
-        title: "Connected <now>".into(),
-        message: "m".into(),
-        details: vec!["Account: a@example.com".into()],
-    };
-    let html = pages.render("notice.html", &notice).unwrap();
-    assert!(html.contains("Connected &lt;now&gt;") && html.contains("a@example.com"));
-    for status in [400u16, 401, 403, 404, 405, 410, 413, 429, 500, 502, 503] {
-        let page = ErrorPage::for_status(actix_web::http::StatusCode::from_u16(status).unwrap());
-        let html = pages.render("error.html", &page).unwrap();
-        assert!(html.contains(page.title), "{status}");
+    for lang in LANGUAGES {
+        let prompt = PromptView {
+            action: "/room/123-123-123/join".into(),
+            csrf: "tok".into(),
+            return_to: "/room/123-123-123".into(),
+            error: Some(lang.word("prompt_error").into()),
+            nickname: "<x>".into(),
+        };
+        let render = |page: &RoomPage| pages.render("room.html", page, lang).unwrap();
+        let live = render(&room_page(None, true, "live"));
+        let permanent = render(&room_page(None, false, "live"));
+        let upcoming = render(&room_page(None, true, "upcoming"));
+        let waiting = render(&room_page(None, true, "waiting"));
+        let ended = render(&room_page(None, true, "ended"));
+        let prompted = render(&room_page(Some(prompt), false, "live"));
+        for html in [&live, &permanent, &upcoming, &waiting, &ended, &prompted] {
+            assert!(
+                html.contains("Room &lt;name&gt;"),
+                "{lang:?}: names are escaped"
+            );
+            assert!(html.contains(&settings.branding.site_name));
+            assert!(html.contains(&format!(r#"<html lang="{}""#, lang.code())));
+            assert!(
+                html.contains(lang.word("skip_link")),
+                "{lang:?}: words of the language"
+            );
+        }
+        assert!(
+            prompted.contains(lang.word("prompt_error")) && !prompted.contains("roomgate-embed")
+        );
+        assert!(live.contains("roomgate-embed") && upcoming.contains("roomgate-embed"));
+        assert!(
+            !waiting.contains("roomgate-embed") && waiting.contains(lang.word("waiting_title"))
+        );
+        assert!(
+            waiting.contains(r#"data-reload="1""#)
+                && waiting.contains(r#"data-seconds-left="90061""#)
+        );
+        assert!(!ended.contains("roomgate-embed") && ended.contains(lang.word("ended_title")));
+        assert!(live.contains("Signed &lt;in&gt;") && live.contains(lang.word("sign_out")));
+
+        let notice = NoticePage {
+            title: "Connected <now>".into(),
+            message: "m".into(),
+            details: vec!["Account: a@example.com".into()],
+        };
+        let html = pages.render("notice.html", &notice, lang).unwrap();
+        assert!(html.contains("Connected &lt;now&gt;") && html.contains("a@example.com"));
+        for status in [400u16, 401, 403, 404, 405, 410, 413, 429, 500, 502, 503] {
+            let page =
+                ErrorPage::for_status(actix_web::http::StatusCode::from_u16(status).unwrap(), lang);
+            let html = pages.render("error.html", &page, lang).unwrap();
+            assert!(
+                !page.title.is_empty() && html.contains(&html_escape(page.title)),
+                "{lang:?} {status}"
+            );
+            assert!(html.contains(&page.code_label), "{lang:?} {status}");
+        }
     }
     assert!(TEMPLATES.contains(&"base.html"));
+    assert_eq!(Language::from_code("pl-PL"), Some(Language::Pl));
+}
+
+/// Tera's escaping of text.
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#x27;")
+        .replace('/', "&#x2F;")
 }
 
 #[tokio::test]
