@@ -7,7 +7,6 @@ use chrono::Utc;
 use crate::{
     error::PageError,
     manage::{LinkBuilder, calendar},
-    room::path::RoomPath,
     startup::AppState,
 };
 
@@ -16,12 +15,7 @@ pub async fn attendee_calendar(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let path = RoomPath::parse(
-        &state.license_pattern,
-        req.match_info().get("license").unwrap_or_default(),
-        None,
-    )
-    .ok_or(PageError::NotFound)?;
+    let path = super::room_path(&req, &state)?;
     let room = super::room::active_room(state.source.as_ref(), &path.license).await?;
     let links = LinkBuilder {
         public_url: state.public_url.clone(),

@@ -8,6 +8,7 @@ use actix_web::{
 };
 use serde::Deserialize;
 
+use super::forms::check_form;
 use crate::{
     error::PageError,
     i18n,
@@ -15,7 +16,6 @@ use crate::{
     redirect::safe_return_path,
     room::{
         page::{PageInput, room_page},
-        path::RoomPath,
         request::Visitor,
         schedule::phase,
         validate::clean_nickname,
@@ -42,29 +42,9 @@ pub async fn join(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let path = RoomPath::parse(
-        &state.license_pattern,
-        req.match_info().get("license").unwrap_or_default(),
-        None,
-    )
-    .ok_or(PageError::NotFound)?;
-    if !is_same_origin(&req, &state.public_origin) {
-        tracing::info!(
-            security_event = "csrf_origin_mismatch",
-            "join form from another origin"
-        );
-        return Err(PageError::Forbidden(
-            "the form was posted from another site",
-        ));
-    }
+    let path = super::room_path(&req, &state)?;
     let mut remembered = session::load(&session);
-    if !remembered.csrf_matches(&form.csrf) {
-        tracing::info!(
-            security_event = "csrf_token_mismatch",
-            "join form without a valid token"
-        );
-        return Err(PageError::Forbidden("the form's token is missing or wrong"));
-    }
+    check_form(&req, &state.public_origin, &remembered, &form.csrf)?;
 
     // Back to this room's own link (role hash kept); anything else is ignored.
     let room_path = path.to_path();
@@ -112,14 +92,4 @@ pub async fn join(
                 .respond(StatusCode::UNPROCESSABLE_ENTITY, "room.html", &view, lang))
         }
     }
-}
-
-/// A browser's own word on where a form comes from (also used by the sign-out form): refuse cross-site posts outright,
-/// and an `Origin` that is not ours. Without either header the CSRF token decides.
-pub fn is_same_origin(req: &HttpRequest, public_origin: &str) -> bool {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if header("sec-fetch-site") == Some("cross-site") {
-        return false;
-    }
-    header("origin").is_none_or(|origin| origin == public_origin)
 }

@@ -3,6 +3,7 @@
 
 mod admin;
 mod calendar;
+mod forms;
 mod health;
 mod join;
 mod oauth;
@@ -87,6 +88,21 @@ fn resource(
     >,
 > {
     web::resource(path).wrap(from_fn(catch_panic))
+}
+
+/// The room path of a request (`{license}` and, on role links, `{role_hash}`), or the
+/// 404 every malformed room URL gets before any lookup.
+fn room_path(
+    req: &actix_web::HttpRequest,
+    state: &crate::startup::AppState,
+) -> Result<crate::room::path::RoomPath, PageError> {
+    let info = req.match_info();
+    crate::room::path::RoomPath::parse(
+        &state.license_pattern,
+        info.get("license").unwrap_or_default(),
+        info.get("role_hash"),
+    )
+    .ok_or(PageError::NotFound)
 }
 
 /// Anything no route answers: the branded 404.

@@ -12,7 +12,6 @@ use crate::{
     pages::{PromptView, SignedInView},
     room::{
         page::{PageInput, room_page as room_page_view},
-        path::RoomPath,
         query::RoomQuery,
         request::Visitor,
         role::role_for_hash,
@@ -31,13 +30,7 @@ pub async fn room_page(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let info = req.match_info();
-    let path = RoomPath::parse(
-        &state.license_pattern,
-        info.get("license").unwrap_or_default(),
-        info.get("role_hash"),
-    )
-    .ok_or(PageError::NotFound)?;
+    let path = super::room_path(&req, &state)?;
 
     let client = client_ip(&req, &state.trusted_proxies);
     if path.role_hash.is_some() && state.guesses.is_blocked(client) {

@@ -8,6 +8,7 @@ use actix_web::{
 };
 use serde::Deserialize;
 
+use super::forms::check_form;
 use crate::{
     error::PageError, i18n, pages::ErrorPage, redirect::safe_return_path, room::query::pairs,
     session, startup::AppState,
@@ -87,19 +88,8 @@ pub async fn sign_out(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    if !super::join::is_same_origin(&req, &state.public_origin) {
-        return Err(PageError::Forbidden(
-            "the form was posted from another site",
-        ));
-    }
     let mut remembered = session::load(&session);
-    if !remembered.csrf_matches(&form.csrf) {
-        tracing::info!(
-            security_event = "csrf_token_mismatch",
-            "sign-out without a valid token"
-        );
-        return Err(PageError::Forbidden("the form's token is missing or wrong"));
-    }
+    check_form(&req, &state.public_origin, &remembered, &form.csrf)?;
     remembered.identity = None;
     session.renew();
     session::save(&session, &remembered)?;
