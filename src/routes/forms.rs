@@ -31,12 +31,18 @@ pub fn check_form(
     Ok(())
 }
 
-/// A browser's own word on where a form comes from: refuse cross-site posts outright,
-/// and an `Origin` that is not ours. Without either header the CSRF token decides.
+/// A browser's own word on where a form comes from.
+///
+/// `Sec-Fetch-Site` decides when the browser sends it: only `same-origin` passes. Older
+/// browsers send only `Origin`, which must then be ours; `Origin: null` (what browsers
+/// send under `Referrer-Policy: no-referrer`) says nothing, and the CSRF token decides.
 fn is_same_origin(req: &HttpRequest, public_origin: &str) -> bool {
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    if header("sec-fetch-site") == Some("cross-site") {
-        return false;
+    if let Some(site) = header("sec-fetch-site") {
+        return site == "same-origin";
     }
-    header("origin").is_none_or(|origin| origin == public_origin)
+    match header("origin") {
+        None | Some("null") => true,
+        Some(origin) => origin == public_origin,
+    }
 }

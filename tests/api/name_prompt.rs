@@ -109,6 +109,37 @@ async fn a_post_from_another_origin_is_refused_even_with_the_token() {
 }
 
 #[tokio::test]
+async fn a_browser_posting_from_the_page_itself_is_accepted() {
+    // Under Referrer-Policy: no-referrer browsers send `Origin: null`, and say where the
+    // form comes from in Sec-Fetch-Site.
+    let app = prompt_app().await;
+    let (_, html) = app.get_html(&format!("/room/{L}")).await;
+    let csrf = input_value(&html, "csrf").unwrap();
+    let post = |site: &'static str, origin: &'static str| {
+        app.client
+            .post(app.url(&format!("/room/{L}/join")))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", origin)
+            .header("sec-fetch-site", site)
+            .body(crate::helpers::form_body(&[
+                ("nickname", "Ada"),
+                ("csrf", &csrf),
+            ]))
+            .send()
+    };
+    assert_eq!(post("cross-site", "null").await.unwrap().status(), 403);
+    assert_eq!(
+        post("same-site", "https://sub.rooms.test")
+            .await
+            .unwrap()
+            .status(),
+        403,
+        "a sibling site is not us"
+    );
+    assert_eq!(post("same-origin", "null").await.unwrap().status(), 303);
+}
+
+#[tokio::test]
 async fn an_empty_name_shows_the_prompt_again_with_an_error() {
     let app = prompt_app().await;
     let (_, html) = app.get_html(&format!("/room/{L}")).await;
