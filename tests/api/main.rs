@@ -5,6 +5,7 @@ mod api_auth;
 mod api_source;
 mod calendar;
 mod catalog_reload;
+mod checklist;
 mod cli;
 mod configuration;
 mod fake_vendor;
