@@ -22,6 +22,8 @@ pub mod livewebinar;
 pub mod manage;
 /// Is this request from the operator (admin token checks).
 pub mod operator;
+/// Rendered pages of visitors who bring nothing of their own.
+pub mod page_cache;
 /// Tera and the page views.
 pub mod pages;
 /// Same-site redirect targets.

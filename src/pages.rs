@@ -192,6 +192,19 @@ impl Pages {
         self.tera.render(template, &ctx)
     }
 
+    /// `template` rendered, or the plain 500 page (and a log line) if rendering fails.
+    pub fn render_or_500<P: Serialize>(
+        &self,
+        template: &str,
+        page: &P,
+        lang: Language,
+    ) -> Result<String, HttpResponse> {
+        self.render(template, page, lang).map_err(|e| {
+            tracing::error!(error = ?e, template, "template rendering failed");
+            html_response(StatusCode::INTERNAL_SERVER_ERROR, PLAIN_500)
+        })
+    }
+
     /// A finished HTML response; a rendering failure becomes the plain 500.
     pub fn respond<P: Serialize>(
         &self,
@@ -200,12 +213,9 @@ impl Pages {
         page: &P,
         lang: Language,
     ) -> HttpResponse {
-        match self.render(template, page, lang) {
+        match self.render_or_500(template, page, lang) {
             Ok(html) => html_response(status, html),
-            Err(e) => {
-                tracing::error!(error = ?e, template, "template rendering failed");
-                html_response(StatusCode::INTERNAL_SERVER_ERROR, PLAIN_500.to_owned())
-            }
+            Err(response) => response,
         }
     }
 
@@ -222,7 +232,9 @@ impl Pages {
 /// Shown only when the error template itself cannot be rendered.
 pub const PLAIN_500: &str = "<!doctype html><title>Error</title><p>Something went wrong.</p>";
 
-fn html_response(status: StatusCode, html: String) -> HttpResponse {
+/// A finished HTML page answer.
+pub fn html_response(status: StatusCode, html: impl Into<actix_web::web::Bytes>) -> HttpResponse {
+    let html: actix_web::web::Bytes = html.into();
     let mut res = HttpResponse::build(status)
         .content_type(ContentType::html())
         .body(html);

@@ -25,6 +25,7 @@ use crate::{
         token_store::{FileTokenStore, TokenStore},
     },
     manage::{Backend, Manager},
+    page_cache::PageCache,
     pages::Pages,
     room::validate::LicensePattern,
     rooms::{CachePolicy, Catalog, Directory, RoomSource},
@@ -67,6 +68,8 @@ pub struct AppState {
     pub manager: Option<Manager>,
     /// `server.public_url`, the base of every link.
     pub public_url: String,
+    /// Rendered pages of visitors without values of their own.
+    pub page_cache: PageCache,
     /// Checks sign-in tokens; `None` turns `/sso` off.
     pub sso: Option<SsoVerifier>,
     /// Language when nothing else chooses one.
@@ -297,6 +300,7 @@ fn run(
         api,
         directory,
         oauth,
+        page_cache: PageCache::new(10_000),
         sso: SsoVerifier::new(&settings.sso),
         default_language: Language::from_code(&settings.branding.default_language)
             .unwrap_or(Language::En),

@@ -3,19 +3,23 @@
 use std::sync::Arc;
 
 use actix_session::Session;
-use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::StatusCode,
+    web::{self, Bytes},
+};
 
 use crate::{
     client_ip::client_ip,
     error::PageError,
     i18n,
-    pages::{PromptView, SignedInView},
+    pages::{PromptView, SignedInView, html_response},
     room::{
         page::{PageInput, room_page as room_page_view},
         query::RoomQuery,
         request::Visitor,
         role::role_for_hash,
-        schedule::phase,
+        schedule::{Phase, phase},
     },
     rooms::{Lookup, Room, RoomSource, RoomStatus},
     session,
@@ -93,6 +97,15 @@ pub async fn room_page(
         session::save(&session, &remembered)?;
     }
 
+    // A visitor who brings nothing of their own gets the same page as everyone else.
+    let shared = visitor == Visitor::default()
+        && prompt.is_none()
+        && signed_in.is_none()
+        && phase == Phase::Live;
+    let role_hash = role.map(|(_, hash)| hash);
+    if shared && let Some(html) = state.page_cache.get(&room, role_hash, lang) {
+        return Ok(html_response(StatusCode::OK, html));
+    }
     let view = room_page_view(PageInput {
         room: &room,
         role,
@@ -105,9 +118,16 @@ pub async fn room_page(
         now,
         signed_in,
     });
-    Ok(state
-        .pages
-        .respond(StatusCode::OK, "room.html", &view, lang))
+    let html = match state.pages.render_or_500("room.html", &view, lang) {
+        Ok(html) => Bytes::from(html),
+        Err(response) => return Ok(response),
+    };
+    if shared {
+        state
+            .page_cache
+            .put(room.clone(), role_hash, lang, html.clone());
+    }
+    Ok(html_response(StatusCode::OK, html))
 }
 
 /// The room with key `license`, if it exists and is active.

@@ -164,3 +164,38 @@ async fn another_visitor_does_not_see_my_values() {
     assert_eq!(options.nickname, None);
     assert_eq!(options.personal_token, None);
 }
+
+#[tokio::test]
+async fn the_shared_page_of_plain_links_never_carries_a_visitors_values() {
+    let app = spawn_app().await;
+    let anonymous = || async {
+        new_client()
+            .get(app.url(&format!("/room/{L}/{H}")))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let first = anonymous().await;
+    let (_, mine) = app
+        .get_html(&format!("/room/{L}/{H}?_nickname=Ada&_personal_token=Mine"))
+        .await;
+    let options = embed_block(&mine).unwrap().options;
+    assert_eq!(options.nickname.as_deref(), Some("Ada"));
+    assert_eq!(options.personal_token.as_deref(), Some("Mine"));
+    let (_, mine_again) = app.get_html(&format!("/room/{L}/{H}")).await;
+    assert_eq!(
+        embed_block(&mine_again)
+            .unwrap()
+            .options
+            .nickname
+            .as_deref(),
+        Some("Ada"),
+        "my session still counts"
+    );
+    let later = anonymous().await;
+    assert_eq!(later, first, "strangers get the same shared page");
+    assert!(!later.contains("Ada") && !later.contains("Mine"));
+}
