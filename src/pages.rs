@@ -192,17 +192,16 @@ impl Pages {
         self.tera.render(template, &ctx)
     }
 
-    /// `template` rendered, or the plain 500 page (and a log line) if rendering fails.
-    pub fn render_or_500<P: Serialize>(
+    /// `template` rendered, or `None` (and a log line) if rendering fails.
+    pub fn render_logged<P: Serialize>(
         &self,
         template: &str,
         page: &P,
         lang: Language,
-    ) -> Result<String, HttpResponse> {
-        self.render(template, page, lang).map_err(|e| {
-            tracing::error!(error = ?e, template, "template rendering failed");
-            html_response(StatusCode::INTERNAL_SERVER_ERROR, PLAIN_500)
-        })
+    ) -> Option<String> {
+        self.render(template, page, lang)
+            .map_err(|e| tracing::error!(error = ?e, template, "template rendering failed"))
+            .ok()
     }
 
     /// A finished HTML response; a rendering failure becomes the plain 500.
@@ -213,9 +212,9 @@ impl Pages {
         page: &P,
         lang: Language,
     ) -> HttpResponse {
-        match self.render_or_500(template, page, lang) {
-            Ok(html) => html_response(status, html),
-            Err(response) => response,
+        match self.render_logged(template, page, lang) {
+            Some(html) => html_response(status, html),
+            None => html_response(StatusCode::INTERNAL_SERVER_ERROR, PLAIN_500),
         }
     }
 

@@ -118,10 +118,14 @@ pub async fn room_page(
         now,
         signed_in,
     });
-    let html = match state.pages.render_or_500("room.html", &view, lang) {
-        Ok(html) => Bytes::from(html),
-        Err(response) => return Ok(response),
-    };
+    let html = Bytes::from(
+        state
+            .pages
+            .render_logged("room.html", &view, lang)
+            .ok_or_else(|| {
+                PageError::Unexpected(anyhow::anyhow!("the room page did not render"))
+            })?,
+    );
     if shared {
         state
             .page_cache
