@@ -38,6 +38,10 @@ pub struct RedactedSpans;
 
 impl RootSpanBuilder for RedactedSpans {
     fn on_request_start(request: &ServiceRequest) -> Span {
+        // With request logging off (log.level above info), skip building the span's fields.
+        if !tracing::enabled!(tracing::Level::INFO) {
+            return Span::none();
+        }
         let request_id = request
             .extensions()
             .get::<RequestId>()
