@@ -50,6 +50,14 @@ impl From<&CacheSettings> for CachePolicy {
     }
 }
 
+/// The last listing of the vendor's rooms.
+struct Listing {
+    at: Instant,
+    /// Why it failed, if it did: until the next listing, unknown keys answer this error
+    /// (503), not "no such room", which would be remembered as such.
+    failure: Option<ApiError>,
+}
+
 /// One cached answer and when it was fetched.
 #[derive(Debug)]
 struct Entry {
@@ -69,8 +77,9 @@ struct Inner {
     policy: CachePolicy,
     rooms: Cache<String, Arc<Entry>>,
     index: RwLock<Arc<Index>>,
-    /// When the index was last listed; the lock makes listings single-flight.
-    index_listed: tokio::sync::Mutex<Option<Instant>>,
+    /// When the index was last listed, and how that went; the lock makes listings
+    /// single-flight.
+    index_listed: tokio::sync::Mutex<Option<Listing>>,
     /// Keys with a background refresh under way.
     refreshing: Mutex<HashSet<String>>,
 }
@@ -227,12 +236,29 @@ impl Inner {
         if let Some(id) = self.index_snapshot().get(license) {
             return Ok(Some(*id));
         }
-        if listed.is_some_and(|at| at.elapsed() < self.policy.index_min_interval) {
-            return Ok(None);
+        if let Some(last) = listed.as_ref()
+            && last.at.elapsed() < self.policy.index_min_interval
+        {
+            return match &last.failure {
+                Some(e) => Err(e.clone()),
+                None => Ok(None),
+            };
         }
         // Counted even when the listing fails: a failing vendor is not asked more often.
-        *listed = Some(Instant::now());
-        let widgets = self.api.all_widgets().await?;
+        let widgets = match self.api.all_widgets().await {
+            Ok(widgets) => widgets,
+            Err(e) => {
+                *listed = Some(Listing {
+                    at: Instant::now(),
+                    failure: Some(e.clone()),
+                });
+                return Err(e);
+            }
+        };
+        *listed = Some(Listing {
+            at: Instant::now(),
+            failure: None,
+        });
         let index: Index = widgets
             .into_iter()
             .filter_map(|w| Some((w.token.filter(|t| self.pattern.matches(t))?, w.id)))

@@ -316,3 +316,36 @@ async fn inactive_and_deleted_rooms_answer_410() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_failed_listing_answers_503_until_the_next_listing_never_404() {
+    let vendor = Vendor::start().await;
+    vendor.login("JWT-1", 3600, 1).await;
+    let down = Mock::given(method("GET"))
+        .and(path("/api/widgets"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("<html>maintenance</html>"))
+        .expect(1)
+        .mount_as_scoped(&vendor.server)
+        .await;
+    let app = spawn_api_app(&vendor, |e| {
+        e.insert(
+            "ROOMGATE__CACHE__INDEX_MIN_INTERVAL_SECS".into(),
+            "1".into(),
+        );
+    })
+    .await;
+    for _ in 0..3 {
+        let res = app.get(&format!("/room/{ROOM}")).await;
+        assert_eq!(
+            res.status(),
+            503,
+            "an unreachable vendor is not 'no such room'"
+        );
+        assert_eq!(res.headers()["retry-after"], "30");
+    }
+    drop(down);
+    vendor.list(&[(7, ROOM)], 1).await;
+    vendor.detail(7, widget(7, ROOM, "Back"), 1).await;
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(app.get(&format!("/room/{ROOM}")).await.status(), 200);
+}
