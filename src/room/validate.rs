@@ -34,13 +34,23 @@ pub fn is_token(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
-/// A display name: control characters removed, trimmed, 1 to 100 characters.
+/// Bidirectional formatting characters: they can make a name display as something else
+/// (and reverse the text around it in the participant list).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// A display name: control and bidi formatting characters removed, trimmed, 1 to 100
+/// characters.
 pub fn clean_nickname(raw: &str) -> Option<String> {
     // Refuse absurd input before doing any work on it.
     if raw.len() > NICKNAME_MAX_CHARS * 8 {
         return None;
     }
-    let without_controls: String = raw.chars().filter(|c| !c.is_control()).collect();
+    let without_controls: String = raw
+        .chars()
+        .filter(|c| !c.is_control() && !is_bidi_control(*c))
+        .collect();
     let trimmed = without_controls.trim();
     let count = trimmed.chars().count();
     (1..=NICKNAME_MAX_CHARS)

@@ -33,10 +33,11 @@ const HARMLESS = {
 
 /** What the server must make of a value, where the README says exactly (else undefined). */
 const EXPECTED_VALUE = {
-  // Control characters removed, trimmed, 1 to 100 characters; absurd input refused.
+  // Control and bidi formatting characters removed, trimmed, 1 to 100 characters; absurd
+  // input refused.
   _nickname(value) {
     if (new TextEncoder().encode(value).length > 800) return null;
-    const cleaned = value.replace(/\p{Cc}/gu, '').trim();
+    const cleaned = value.replace(/[\p{Cc}\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069]/gu, '').trim();
     const chars = [...cleaned].length;
     return chars >= 1 && chars <= 100 ? cleaned : null;
   },
