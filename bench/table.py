@@ -1,0 +1,131 @@
+#!/usr/bin/env python3
+"""Turns bench/run's measurements (JSON lines of {"key", "value"}) into one markdown table.
+
+  table.py RESULTS.jsonl CAPTION
+
+Rows of sections that did not run are left out. Each target is marked met or missed.
+Throughput and latency columns are medians over the rounds; the ratios are medians of
+the per-round ratios (the targets take turns, round by round), with their range.
+"""
+
+import json
+import statistics
+import sys
+
+FLOORS = [("plain", "plain link", 1.0), ("role", "role link", 1.0),
+          ("cookie", "plain link + session cookie", 0.9)]
+
+
+def main():
+    path, caption = sys.argv[1:3]
+    r = {}
+    for line in open(path):
+        item = json.loads(line)
+        r.setdefault(item["key"], []).append(item["value"])
+    one = lambda k: r[k][-1]
+    med = statistics.median
+    met = lambda ok: "met" if ok else "**missed**"
+    ms = lambda us: f"{us / 1000:.2f}"
+    rows = []
+
+    def row(*cells):
+        rows.append("| " + " | ".join(str(c) for c in cells) + " |")
+
+    def tp(target):
+        runs = r["tp_" + target]
+        return {
+            "rps": med([x["rps"] for x in runs]),
+            "p50": med([x["p50_us"] for x in runs]),
+            "p99": med([x["p99_us"] for x in runs]),
+            "bad": sum(x["non_2xx_3xx"] + x["socket_errors"] for x in runs),
+        }
+
+    def per_round(target, field):
+        """Median and range of roomgate / nginx, round by round (the targets take turns)."""
+        pairs = zip(r["tp_" + target], r["tp_nginx"])
+        ratios = sorted(g[field] / n[field] for g, n in pairs)
+        return med(ratios), ratios[0], ratios[-1]
+
+    if "tp_nginx" in r:
+        nginx = tp("nginx")
+        for target, label, floor in FLOORS:
+            g = tp(target)
+            ratio, low, high = per_round(target, "rps")
+            p99_ratio, p99_low, p99_high = per_round(target, "p99_us")
+            errors = f" ({g['bad']} errors)" if g["bad"] else ""
+            row(f"Page throughput, {label}", f"{g['rps']:,.0f} req/s{errors}",
+                f"{nginx['rps']:,.0f} req/s", f"{ratio:.2f}× ({low:.2f}–{high:.2f})",
+                f"≥ {floor:.1f}× nginx", met(ratio >= floor))
+            row(f"Latency p50 / p99, {label}", f"{ms(g['p50'])} / {ms(g['p99'])} ms",
+                f"{ms(nginx['p50'])} / {ms(nginx['p99'])} ms",
+                f"p99 {p99_ratio:.2f}× ({p99_low:.2f}–{p99_high:.2f})",
+                "p99 ≤ 1.5× nginx", met(p99_ratio <= 1.5))
+
+    if "crowd" in r:
+        crowd, cv = one("crowd"), one("crowd_vendor")
+        ok = crowd["statuses"].get("200", 0)
+        detail = cv["detail"]["total"]
+        row(f"Crowd: {crowd['requests']} first requests at once for one cold room: "
+            "vendor detail calls", detail, "", "", "exactly 1", met(detail == 1))
+        row("Crowd: vendor index listings (list pages), sign-ins",
+            f"{cv['listings']} ({cv['list']} pages), {cv['login']} sign-in(s)", "", "", "", "")
+        row(f"Crowd: page latency p50 / p99 (vendor {one('crowd_latency_ms')} ms a call)",
+            f"{crowd['p50_ms']:.0f} / {crowd['p99_ms']:.0f} ms; "
+            f"{ok}/{crowd['requests']} answered 200", "", "", "", "")
+
+    if "steady" in r:
+        st, sv, ttl = one("steady"), one("steady_vendor"), one("steady_ttl")
+        per = sv["detail"]["total"] / 1000 / (st["duration_s"] / ttl)
+        st_ok = st["statuses"].get("200", 0)
+        row(f"Steady state, {st['duration_s']:.0f} s over 1000 rooms, TTL {ttl} s: "
+            "vendor detail calls per room per TTL window",
+            f"{per:.2f} ({sv['detail']['total']:,} calls for {st['requests']:,} pages, "
+            f"{100 * st_ok / max(1, st['requests']):.1f} % answered 200)", "", "", "", "")
+
+    if "flood" in r:
+        fl, fr, fv, interval = one("flood"), one("flood_real"), one("flood_vendor"), one(
+            "index_interval")
+        bound = int(fl["duration_s"] // interval) + 1
+        flood_404 = fl["statuses"].get("404", 0)
+        row(f"Random-key flood, {fl['requests']:,} unknown keys in {fl['duration_s']:.1f} s: "
+            "vendor index listings",
+            f"{fv['listings']} ({fv['list']} pages); {flood_404:,} answered 404", "", "",
+            f"≤ {bound} (duration / {interval} s + 1)", met(fv["listings"] <= bound))
+        hit = 100 * fr["statuses"].get("200", 0) / max(1, fr["requests"])
+        row("Random-key flood: real rooms answered 200 meanwhile",
+            f"{hit:.1f} % of {fr['requests']:,}", "", "", "", "")
+
+    if "outage" in r:
+        o = one("outage")
+        seen_ok, seen_n = o["seen"].get("200", 0), sum(o["seen"].values())
+        row("Outage: 100 rooms seen before, vendor down, past the TTL: answered 200",
+            f"{100 * seen_ok / max(1, seen_n):.0f} % ({seen_ok}/{seen_n})", "", "", "100 %",
+            met(seen_ok == seen_n == 100))
+        unseen = ", ".join(f"{n}× {s}" for s, n in sorted(o["unseen"].items()))
+        row("Outage: 20 rooms never seen", unseen, "", "", "503",
+            met(o["unseen"] == {"503": 20}))
+
+    if "memory" in r:
+        m = one("memory")
+        cached = m["vendor"]["detail"]["distinct"]
+        per_room = (m["rss_full_kb"] - m["rss_index_kb"]) * 1024 / max(1, cached - 1)
+        with_index = (m["rss_full_kb"] - m["rss_start_kb"]) * 1024 / max(1, cached)
+        row(f"Memory: RSS per cached room ({cached:,} rooms)",
+            f"{per_room:,.0f} B ({with_index:,.0f} B counting the key index); RSS "
+            f"{m['rss_start_kb'] / 1024:.1f} → {m['rss_index_kb'] / 1024:.1f} → "
+            f"{m['rss_full_kb'] / 1024:.1f} MiB", "", "", "≤ 2 KiB", met(per_room <= 2048))
+
+    if "startup" in r:
+        s = one("startup")
+        row(f"Start-up to the first 200 on /healthz (median of {len(s['runs_ms'])})",
+            f"{s['median_ms']:.0f} ms", "", "", "≤ 200 ms", met(s["median_ms"] <= 200))
+
+    print("| figure | roomgate | nginx | ratio | target | target met |")
+    print("|---|---|---|---|---|---|")
+    print("\n".join(rows))
+    extra = f"; page {one('page_bytes'):,} bytes" if "page_bytes" in r else ""
+    print(f"\n{caption}{extra}.")
+
+
+if __name__ == "__main__":
+    main()
