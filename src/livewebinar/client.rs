@@ -78,10 +78,7 @@ impl Client {
             ("client_secret", client_secret.expose_secret()),
             ("identifier", self.identifier.as_str()),
         ]);
-        let answer = self
-            .call(Method::POST, "auth/login", &[], Some(&body), None)
-            .await?;
-        token_answer(&answer)
+        self.token_call("auth/login", &body).await
     }
 
     /// `POST oauth/access_token` with an authorization code.
@@ -99,10 +96,7 @@ impl Client {
             ("code", code),
             ("redirect_uri", redirect_uri),
         ]);
-        let answer = self
-            .call(Method::POST, "oauth/access_token", &[], Some(&body), None)
-            .await?;
-        token_answer(&answer)
+        self.token_call("oauth/access_token", &body).await
     }
 
     /// `POST oauth/access_token/refresh`.
@@ -118,15 +112,12 @@ impl Client {
             ("client_id", client_id),
             ("client_secret", client_secret.expose_secret()),
         ]);
-        let answer = self
-            .call(
-                Method::POST,
-                "oauth/access_token/refresh",
-                &[],
-                Some(&body),
-                None,
-            )
-            .await?;
+        self.token_call("oauth/access_token/refresh", &body).await
+    }
+
+    /// A sign-in call: a form without a bearer token, answered with a token.
+    async fn token_call(&self, path: &str, body: &Form) -> Result<TokenAnswer, ApiError> {
+        let answer = self.call(Method::POST, path, &[], Some(body), None).await?;
         token_answer(&answer)
     }
 
