@@ -8,6 +8,8 @@ pub mod catch_panic;
 pub mod cli;
 /// Which address a request comes from.
 pub mod client_ip;
+/// The one time source.
+pub mod clock;
 /// Settings, layered and validated.
 pub mod configuration;
 /// Error statuses and the branded error page.

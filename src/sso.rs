@@ -36,6 +36,8 @@ struct Claims {
     avatar_url: Option<String>,
     exp: i64,
     iat: i64,
+    #[serde(default)]
+    nbf: Option<i64>,
     jti: String,
 }
 
@@ -72,10 +74,10 @@ impl SsoVerifier {
     pub fn new(settings: &SsoSettings) -> Option<Self> {
         let secret = settings.secret.as_ref()?;
         let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = LEEWAY_SECS;
-        validation.validate_exp = true;
-        // jsonwebtoken does not check `nbf` unless asked to.
-        validation.validate_nbf = true;
+        // `exp` and `nbf` are checked below against the application's clock, not by
+        // jsonwebtoken against the system's: one clock decides every time question.
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         if settings.audience.is_empty() {
             validation.validate_aud = false;
             validation.set_required_spec_claims(&["exp"]);
@@ -114,6 +116,15 @@ impl SsoVerifier {
             .map_err(|e| SsoError::Invalid(e.to_string()))?
             .claims;
         let leeway = LEEWAY_SECS as i64;
+        if claims.exp < now.saturating_sub(leeway) {
+            return Err(SsoError::Invalid("ExpiredSignature".into()));
+        }
+        if claims
+            .nbf
+            .is_some_and(|nbf| nbf > now.saturating_add(leeway))
+        {
+            return Err(SsoError::Invalid("ImmatureSignature".into()));
+        }
         if claims.iat > now + leeway {
             return Err(SsoError::IssuedInFuture);
         }

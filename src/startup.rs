@@ -14,6 +14,7 @@ use ipnet::IpNet;
 use secrecy::{ExposeSecret, SecretString};
 use tracing_actix_web::TracingLogger;
 
+pub use crate::clock::{Clock, system_clock};
 use crate::{
     assets::{self, ThemeSheet},
     configuration::{ApiAuth, EmbedSettings, RoomSourceKind, Settings, TokenStoreKind, origin_of},
@@ -34,14 +35,6 @@ use crate::{
     telemetry::RedactedSpans,
     throttle::GuessThrottle,
 };
-
-/// The time source; tests pass a fixed clock.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-/// The real clock.
-pub fn system_clock() -> Clock {
-    Arc::new(Utc::now)
-}
 
 /// What every handler shares, built once at start-up.
 pub struct AppState {
@@ -128,8 +121,9 @@ pub struct Application {
 impl Application {
     /// Builds the room source named by the settings, then the server.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
-        let source = build_source(&settings).await?;
-        Self::build_with(settings, source, system_clock())
+        let clock = system_clock();
+        let source = build_source(&settings, clock.clone()).await?;
+        Self::build_with(settings, source, clock)
     }
 
     /// Builds the server around `source` (tests use their own source and clock).
@@ -137,6 +131,17 @@ impl Application {
         settings: Settings,
         source: Source,
         clock: Clock,
+    ) -> Result<Self, StartupError> {
+        Self::build_logging_to(settings, source, clock, None)
+    }
+
+    /// Like [`Application::build_with`]; with `log`, the server's threads log there
+    /// instead of to the global subscriber, so that each test reads its own app's lines.
+    pub fn build_logging_to(
+        settings: Settings,
+        source: Source,
+        clock: Clock,
+        log: Option<tracing::Dispatch>,
     ) -> Result<Self, StartupError> {
         let listener = TcpListener::bind(settings.bind_address()).map_err(|e| {
             StartupError(vec![format!(
@@ -148,7 +153,7 @@ impl Application {
             .local_addr()
             .map_err(|e| StartupError(vec![format!("server: {e}")]))?
             .port();
-        let server = run(listener, settings, source, clock)?;
+        let server = run(listener, settings, source, clock, log)?;
         Ok(Application { port, server })
     }
 
@@ -169,7 +174,7 @@ impl Application {
 }
 
 /// The room source of `rooms.source`.
-pub async fn build_source(settings: &Settings) -> Result<Source, StartupError> {
+pub async fn build_source(settings: &Settings, clock: Clock) -> Result<Source, StartupError> {
     let pattern = license_pattern(settings)?;
     match settings.rooms.source {
         RoomSourceKind::Catalog => {
@@ -182,7 +187,7 @@ pub async fn build_source(settings: &Settings) -> Result<Source, StartupError> {
             Ok(Source::Catalog(catalog))
         }
         RoomSourceKind::Api => {
-            let api = build_api(settings).await?;
+            let api = build_api(settings, clock).await?;
             Ok(Source::Api(Directory::new(
                 api,
                 pattern,
@@ -193,7 +198,7 @@ pub async fn build_source(settings: &Settings) -> Result<Source, StartupError> {
 }
 
 /// The signed-in vendor API of the settings (also used by the command line).
-pub async fn build_api(settings: &Settings) -> Result<Api, StartupError> {
+pub async fn build_api(settings: &Settings, clock: Clock) -> Result<Api, StartupError> {
     let client = Client::new(&settings.api).map_err(|e| StartupError(vec![e]))?;
     let store: Option<Arc<dyn TokenStore>> = match (settings.api.auth, settings.api.token_store) {
         (ApiAuth::Oauth, TokenStoreKind::File) => {
@@ -201,7 +206,7 @@ pub async fn build_api(settings: &Settings) -> Result<Api, StartupError> {
         }
         (ApiAuth::Login, _) => None,
     };
-    let auth = Auth::new(client, &settings.api, store)
+    let auth = Auth::new(client, &settings.api, store, clock)
         .await
         .map_err(|e| StartupError(vec![e]))?;
     Ok(Api::new(Arc::new(auth)))
@@ -223,7 +228,7 @@ fn reload_on_sighup(catalog: Arc<Catalog>) {
             return;
         }
     };
-    tokio::spawn(async move {
+    let reload = async move {
         while hangups.recv().await.is_some() {
             match catalog.reload() {
                 Ok(rooms) => tracing::info!(rooms, "catalog reloaded"),
@@ -233,7 +238,9 @@ fn reload_on_sighup(catalog: Arc<Catalog>) {
                 ),
             }
         }
-    });
+    };
+    // Logs where the application was built.
+    tokio::spawn(tracing::instrument::WithSubscriber::with_current_subscriber(reload));
 }
 
 fn session_key(settings: &Settings) -> Key {
@@ -253,6 +260,7 @@ fn run(
     settings: Settings,
     source: Source,
     clock: Clock,
+    log: Option<tracing::Dispatch>,
 ) -> Result<Server, StartupError> {
     let asset_version = assets::version_of(
         &settings.branding.static_dir,
@@ -282,7 +290,14 @@ fn run(
         Source::Api(d) => Some(Backend::Api(d.clone())),
         Source::Custom(_) => None,
     }
-    .map(|backend| Manager::new(backend, &settings.server.public_url, &settings.api.app_url));
+    .map(|backend| {
+        Manager::new(
+            backend,
+            &settings.server.public_url,
+            &settings.api.app_url,
+            clock.clone(),
+        )
+    });
     let state = web::Data::new(AppState {
         source: source.as_room_source(),
         manager,
@@ -318,6 +333,11 @@ fn run(
     let settings = Arc::new(settings);
 
     let mut server = HttpServer::new(move || {
+        // The factory runs once on each worker thread: that thread (and every task it
+        // runs) logs to `log` for as long as it lives.
+        if let Some(log) = &log {
+            std::mem::forget(tracing::dispatcher::set_default(log));
+        }
         App::new()
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
             .wrap(session::middleware(key.clone(), secure))

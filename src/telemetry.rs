@@ -18,19 +18,31 @@ pub fn init<W>(settings: &LogSettings, sink: W)
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
+    use tracing_subscriber::util::SubscriberInitExt;
+    let _ = dispatch(settings, sink).try_init();
+}
+
+/// A subscriber in the format of `settings` writing to `sink`, not installed anywhere
+/// (tests give each application its own, see `Application::build_logging_to`).
+pub fn dispatch<W>(settings: &LogSettings, sink: W) -> tracing::Dispatch
+where
+    W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
+{
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(sink);
-    let _ = match settings.format {
-        LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            .flatten_event(true)
-            .try_init(),
-        LogFormat::Pretty => builder.compact().try_init(),
-    };
+    match settings.format {
+        LogFormat::Json => tracing::Dispatch::new(
+            builder
+                .json()
+                .with_current_span(true)
+                .flatten_event(true)
+                .finish(),
+        ),
+        LogFormat::Pretty => tracing::Dispatch::new(builder.compact().finish()),
+    }
 }
 
 /// The request span of tracing-actix-web, with the target redacted.

@@ -86,7 +86,7 @@ pub async fn check(settings: &Settings) -> ExitCode {
             }
         }
         RoomSourceKind::Api => {
-            let api = match build_api(settings).await {
+            let api = match build_api(settings, crate::clock::system_clock()).await {
                 Ok(api) => api,
                 Err(e) => return fail(EXIT_USAGE, &e.to_string()),
             };

@@ -109,7 +109,8 @@ pub struct InviteArgs {
 
 /// The manager over the configured room source.
 async fn manager(settings: &Settings) -> Result<Manager, ExitCode> {
-    let backend = match build_source(settings).await {
+    let clock = crate::clock::system_clock();
+    let backend = match build_source(settings, clock.clone()).await {
         Ok(Source::Catalog(c)) => Backend::Catalog(c),
         Ok(Source::Api(d)) => Backend::Api(d),
         Ok(Source::Custom(_)) => return Err(fail(EXIT_USAGE, "no room source")),
@@ -119,6 +120,7 @@ async fn manager(settings: &Settings) -> Result<Manager, ExitCode> {
         backend,
         &settings.server.public_url,
         &settings.api.app_url,
+        clock,
     ))
 }
 

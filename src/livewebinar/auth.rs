@@ -12,7 +12,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
@@ -23,6 +22,7 @@ use super::{
     token_store::{OAuthTokens, TokenStore},
 };
 use crate::{
+    clock::Clock,
     configuration::{ApiAuth, ApiSettings},
     rooms::Readiness,
 };
@@ -64,6 +64,8 @@ pub struct Auth {
     client_secret: SecretString,
     skew_secs: i64,
     backoff_max_secs: i64,
+    /// Token lifetimes and the backoff are counted on the application's clock.
+    clock: Clock,
     state: Mutex<State>,
 }
 
@@ -74,6 +76,7 @@ impl Auth {
         client: Client,
         api: &ApiSettings,
         store: Option<Arc<dyn TokenStore>>,
+        clock: Clock,
     ) -> Result<Self, String> {
         let mut state = State::default();
         let mode = match (api.auth, store) {
@@ -100,6 +103,7 @@ impl Auth {
             backoff_max_secs: i64::try_from(api.auth_backoff_max_secs)
                 .unwrap_or(600)
                 .max(1),
+            clock,
             state: Mutex::new(state),
         })
     }
@@ -112,7 +116,7 @@ impl Auth {
     /// A token to call the API with, signing in or refreshing first when needed.
     pub async fn bearer(&self) -> Result<SecretString, ApiError> {
         let mut state = self.state.lock().await;
-        let now = Utc::now().timestamp();
+        let now = (self.clock)().timestamp();
         if let Some(access) = &state.access
             && !state.stale
             && now < state.expires_at - self.skew_secs
@@ -233,7 +237,8 @@ impl Auth {
         answer: TokenAnswer,
     ) -> Result<SecretString, ApiError> {
         let lifetime = answer.expires_in_secs.unwrap_or(DEFAULT_TOKEN_SECS);
-        let expires_at = Utc::now().timestamp() + i64::try_from(lifetime).unwrap_or(i64::MAX / 2);
+        let expires_at =
+            (self.clock)().timestamp() + i64::try_from(lifetime).unwrap_or(i64::MAX / 2);
         let refresh = answer.refresh_token.or_else(|| state.refresh.clone());
         if let Mode::OAuth { store } = &self.mode {
             store

@@ -18,6 +18,7 @@ pub use input::{FieldErrors, InvitationInput, RoomInput};
 pub use links::{LinkBuilder, RoomLinks};
 
 use crate::{
+    clock::Clock,
     livewebinar::{ApiError, models::Widget},
     rooms::{Catalog, Directory, Lookup, Room, RoomKind, RoomSource, RoomStatus},
 };
@@ -147,13 +148,15 @@ pub enum Backend {
 pub struct Manager {
     backend: Backend,
     links: LinkBuilder,
+    clock: Clock,
 }
 
 impl Manager {
     /// Operations on `backend`, with links on `public_url` (and `app_url` for reference).
-    pub fn new(backend: Backend, public_url: &str, app_url: &str) -> Self {
+    pub fn new(backend: Backend, public_url: &str, app_url: &str, clock: Clock) -> Self {
         Manager {
             backend,
+            clock,
             links: LinkBuilder {
                 public_url: public_url.to_owned(),
                 app_url: app_url.to_owned(),
@@ -326,7 +329,7 @@ impl Manager {
             &link,
             role,
             &calendar::uid_domain(&self.links.public_url),
-            Utc::now(),
+            (self.clock)(),
         )
         .ok_or(ManageError::NoSchedule)
     }

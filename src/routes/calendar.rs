@@ -2,7 +2,6 @@
 //! link only (role links come from the admin API and the command line).
 
 use actix_web::{HttpRequest, HttpResponse, http::header, web};
-use chrono::Utc;
 
 use crate::{
     error::PageError,
@@ -26,7 +25,7 @@ pub async fn attendee_calendar(
         &links.attendee(&path.license),
         None,
         &calendar::uid_domain(&state.public_url),
-        Utc::now(),
+        state.now(),
     )
     .ok_or(PageError::NotFound)?;
     Ok(ics_response(&path.license, None, ics))

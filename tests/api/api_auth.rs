@@ -10,16 +10,31 @@ use wiremock::{
 };
 
 use crate::fake_vendor::{ACCEPT, CLIENT_ID, Vendor, api_env, spawn_api_app};
-use crate::helpers::load_settings;
+use crate::helpers::{HandClock, app_clock, hand_clock, load_settings};
 
 async fn api_for(
     vendor: &Vendor,
     tweak: impl FnOnce(&mut std::collections::HashMap<String, String>),
 ) -> Api {
+    api_at(vendor, &hand_clock(), tweak).await
+}
+
+/// The signed-in API client telling time by `clock`.
+async fn api_at(
+    vendor: &Vendor,
+    clock: &HandClock,
+    tweak: impl FnOnce(&mut std::collections::HashMap<String, String>),
+) -> Api {
     let mut env = crate::helpers::test_env();
     env.extend(api_env(vendor));
     tweak(&mut env);
-    build_api(&load_settings(&env).unwrap()).await.unwrap()
+    build_api(&load_settings(&env).unwrap(), app_clock(clock))
+        .await
+        .unwrap()
+}
+
+fn advance(clock: &HandClock, by: chrono::Duration) {
+    *clock.lock().unwrap() += by;
 }
 
 async fn me_answers(vendor: &Vendor, token: &str, times: u64) {
@@ -114,16 +129,29 @@ async fn one_login_serves_many_calls_and_concurrent_callers_share_it() {
 #[tokio::test]
 async fn the_token_is_renewed_before_it_runs_out() {
     let vendor = Vendor::start().await;
-    // Valid for 2 s with a 1 s margin: renewed after 1 s.
-    vendor.login("JWT", 2, 2).await;
-    me_answers(&vendor, "JWT", 3).await;
-    let api = api_for(&vendor, |e| {
-        e.insert("ROOMGATE__API__REFRESH_SKEW_SECS".into(), "1".into());
+    // Valid for an hour, renewed 10 minutes before the end.
+    vendor.login("JWT", 3600, 2).await;
+    me_answers(&vendor, "JWT", 4).await;
+    let clock = hand_clock();
+    let api = api_at(&vendor, &clock, |e| {
+        e.insert("ROOMGATE__API__REFRESH_SKEW_SECS".into(), "600".into());
     })
     .await;
     api.me().await.unwrap();
+    advance(&clock, chrono::Duration::seconds(2999));
     api.me().await.unwrap();
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert_eq!(
+        vendor.calls_to("/api/auth/login").await,
+        1,
+        "still in use 601 s before the end"
+    );
+    advance(&clock, chrono::Duration::seconds(1));
+    api.me().await.unwrap();
+    assert_eq!(
+        vendor.calls_to("/api/auth/login").await,
+        2,
+        "renewed 600 s before the end"
+    );
     api.me().await.unwrap();
 }
 
@@ -182,7 +210,7 @@ async fn a_call_still_refused_after_the_retry_is_not_retried_again() {
 }
 
 #[tokio::test]
-async fn repeated_login_failures_back_off_instead_of_hammering_the_vendor() {
+async fn repeated_login_failures_back_off_doubling_the_pause_each_time() {
     let vendor = Vendor::start().await;
     Mock::given(method("POST"))
         .and(path("/api/auth/login"))
@@ -190,27 +218,24 @@ async fn repeated_login_failures_back_off_instead_of_hammering_the_vendor() {
             ResponseTemplate::new(401)
                 .set_body_json(json!({"error": {"message": "Invalid client credentials"}})),
         )
-        .expect(2)
+        .expect(4)
         .mount(&vendor.server)
         .await;
-    let api = api_for(&vendor, |_| {}).await;
-    for _ in 0..20 {
-        assert!(api.me().await.is_err());
+    let clock = hand_clock();
+    let api = api_at(&vendor, &clock, |_| {}).await;
+    // (seconds since the first attempt, login attempts made by then): the pause after
+    // failure n is 2^(n-1) seconds, so attempts come at 0, 1, 3 and 7 s.
+    for (second, expected) in [(0, 1), (1, 2), (2, 2), (3, 3), (6, 3), (7, 4)] {
+        *clock.lock().unwrap() = crate::helpers::test_now() + chrono::Duration::seconds(second);
+        for _ in 0..5 {
+            assert!(api.me().await.is_err());
+        }
+        assert_eq!(
+            vendor.calls_to("/api/auth/login").await,
+            expected,
+            "login attempts by {second} s"
+        );
     }
-    assert_eq!(
-        vendor.calls_to("/api/auth/login").await,
-        1,
-        "one attempt, then a pause"
-    );
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    for _ in 0..20 {
-        assert!(api.me().await.is_err());
-    }
-    assert_eq!(
-        vendor.calls_to("/api/auth/login").await,
-        2,
-        "the pause doubles: 2 s now"
-    );
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use roomgate::{
     configuration::{self, Settings},
     room::embed::EmbedBlock,
     rooms::RoomSource,
-    startup::{Application, Clock, Source, system_clock},
+    startup::{Application, Clock, Source, build_source},
 };
 
 /// Room keys and role tokens of `tests/fixtures/rooms.toml`.
@@ -60,24 +60,58 @@ pub fn load_settings(
     configuration::load(&repo_path("config"), env)
 }
 
+/// The instant every test app starts at unless the test moves its clock: three hours
+/// before the scheduled rooms of `tests/fixtures/rooms.toml` start. No test depends on
+/// the day the suite runs.
+pub const TEST_NOW: &str = "2026-12-01T12:00:00Z";
+
+/// `TEST_NOW` as an instant.
+pub fn test_now() -> chrono::DateTime<chrono::Utc> {
+    TEST_NOW.parse().unwrap()
+}
+
+/// A clock the test moves by hand.
+pub type HandClock = Arc<std::sync::Mutex<chrono::DateTime<chrono::Utc>>>;
+
+/// A hand clock at `TEST_NOW`.
+pub fn hand_clock() -> HandClock {
+    Arc::new(std::sync::Mutex::new(test_now()))
+}
+
+/// The application's clock reading `clock`.
+pub fn app_clock(clock: &HandClock) -> Clock {
+    let clock = clock.clone();
+    Arc::new(move || *clock.lock().unwrap())
+}
+
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
+    /// The app's clock: tests move it instead of waiting.
+    pub clock: HandClock,
+    log: LogBuffer,
 }
 
-/// Everything logged by every app of this test binary, at debug level, as JSON lines.
-static LOGS: std::sync::LazyLock<Arc<std::sync::Mutex<Vec<u8>>>> = std::sync::LazyLock::new(|| {
-    let buffer = Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = buffer.clone();
-    let settings = roomgate::configuration::LogSettings {
+/// Log lines of one app (or of the global subscriber), as JSON.
+type LogBuffer = Arc<std::sync::Mutex<Vec<u8>>>;
+
+fn log_settings() -> roomgate::configuration::LogSettings {
+    roomgate::configuration::LogSettings {
         format: roomgate::configuration::LogFormat::Json,
         level: "debug".into(),
-    };
-    roomgate::telemetry::init(&settings, move || LogWriter(sink.clone()));
+    }
+}
+
+/// What is logged outside any app (nothing a test reads); installed once so that such
+/// lines never reach the terminal.
+static GLOBAL_LOG: std::sync::LazyLock<LogBuffer> = std::sync::LazyLock::new(|| {
+    let buffer = LogBuffer::default();
+    let sink = buffer.clone();
+    roomgate::telemetry::init(&log_settings(), move || LogWriter(sink.clone()));
     buffer
 });
 
-struct LogWriter(Arc<std::sync::Mutex<Vec<u8>>>);
+struct LogWriter(LogBuffer);
 
 impl std::io::Write for LogWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -92,11 +126,6 @@ impl std::io::Write for LogWriter {
     }
 }
 
-/// The log lines captured so far (from every test of this binary).
-pub fn captured_logs() -> String {
-    String::from_utf8_lossy(&LOGS.lock().unwrap()).into_owned()
-}
-
 /// The app with the test catalog and default settings.
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
@@ -104,48 +133,48 @@ pub async fn spawn_app() -> TestApp {
 
 /// The app with settings changed by `tweak` (an environment map, as an operator would).
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut HashMap<String, String>)) -> TestApp {
-    std::sync::LazyLock::force(&LOGS);
     let mut env = test_env();
     tweak(&mut env);
     let settings = load_settings(&env).expect("test settings are valid");
-    let app = Application::build(settings).await.expect("the app builds");
-    start(app)
+    spawn(settings, None, hand_clock()).await
 }
 
-/// The app around a room source of the test's own and a clock.
-pub async fn spawn_app_with_source(source: Arc<dyn RoomSource>, clock: Clock) -> TestApp {
-    std::sync::LazyLock::force(&LOGS);
+/// The app around a room source of the test's own, telling time by `clock`.
+pub async fn spawn_app_with_source(source: Arc<dyn RoomSource>, clock: HandClock) -> TestApp {
     let settings = load_settings(&test_env()).expect("test settings are valid");
-    let app =
-        Application::build_with(settings, Source::Custom(source), clock).expect("the app builds");
-    start(app)
+    spawn(settings, Some(Source::Custom(source)), clock).await
 }
-
-pub fn real_clock() -> Clock {
-    system_clock()
-}
-
-/// A clock the test moves by hand.
-pub type HandClock = Arc<std::sync::Mutex<chrono::DateTime<chrono::Utc>>>;
 
 /// The app with the test catalog, telling time by `clock`.
 pub async fn spawn_app_at(clock: HandClock) -> TestApp {
-    std::sync::LazyLock::force(&LOGS);
     let settings = load_settings(&test_env()).expect("test settings are valid");
-    let source = roomgate::startup::build_source(&settings)
-        .await
-        .expect("catalog loads");
-    let time: Clock = Arc::new(move || *clock.lock().unwrap());
-    let app = Application::build_with(settings, source, time).expect("the app builds");
-    start(app)
+    spawn(settings, None, clock).await
 }
 
-fn start(app: Application) -> TestApp {
+/// Builds and starts an app with a log of its own.
+async fn spawn(settings: Settings, source: Option<Source>, clock: HandClock) -> TestApp {
+    use tracing::instrument::WithSubscriber;
+    std::sync::LazyLock::force(&GLOBAL_LOG);
+    let log = LogBuffer::default();
+    let sink = log.clone();
+    let dispatch = roomgate::telemetry::dispatch(&log_settings(), move || LogWriter(sink.clone()));
+    let time = app_clock(&clock);
+    let source = match source {
+        Some(source) => source,
+        None => build_source(&settings, time.clone())
+            .with_subscriber(dispatch.clone())
+            .await
+            .expect("the room source builds"),
+    };
+    let app = Application::build_logging_to(settings, source, time, Some(dispatch))
+        .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
         client: new_client(),
+        clock,
+        log,
     }
 }
 
@@ -159,6 +188,21 @@ pub fn new_client() -> reqwest::Client {
 }
 
 impl TestApp {
+    /// Every line this app has logged so far (JSON, one per line).
+    pub fn logs(&self) -> String {
+        String::from_utf8_lossy(&self.log.lock().unwrap()).into_owned()
+    }
+
+    /// Moves the app's clock by `by`.
+    pub fn advance(&self, by: chrono::Duration) {
+        *self.clock.lock().unwrap() += by;
+    }
+
+    /// The app's current time.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.clock.lock().unwrap()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

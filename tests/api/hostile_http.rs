@@ -28,7 +28,7 @@ use tokio::{
     sync::oneshot,
 };
 
-use crate::helpers::{H, L, PUBLIC_URL, captured_logs, embed_json, spawn_app, spawn_app_with};
+use crate::helpers::{H, L, PUBLIC_URL, embed_json, spawn_app, spawn_app_with};
 
 /// The seed of the whole run: change it to explore, keep it to replay.
 const SEED: u64 = 0x726f_6f6d_6761_7465;
@@ -1414,7 +1414,7 @@ async fn five_thousand_hostile_requests_get_no_5xx_and_the_server_stays_up() {
     let health = app.get("/healthz").await;
     assert_eq!(health.status(), 200, "/healthz after the run");
     assert_eq!(health.text().await.unwrap().trim(), "ok");
-    let logs = captured_logs();
+    let logs = app.logs();
     for line in logs.lines().filter(|l| l.contains("panicked")) {
         if !DELIBERATE_PANICS.iter().any(|d| line.contains(d)) {
             failures.push(format!("panic in the log: {line}"));

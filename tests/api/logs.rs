@@ -7,7 +7,7 @@ use wiremock::{
 };
 
 use crate::fake_vendor::{CLIENT_SECRET, Vendor, spawn_api_app, widget};
-use crate::helpers::{H, L, captured_logs, spawn_app};
+use crate::helpers::{H, L, spawn_app};
 
 #[tokio::test]
 async fn logs_carry_calls_and_requests_but_no_secret() {
@@ -38,7 +38,7 @@ async fn logs_carry_calls_and_requests_but_no_secret() {
     .await;
     app.get(&format!("/room/{L}/WrongGuess99")).await;
 
-    let logs = captured_logs();
+    let logs = format!("{}{}", api_app.logs(), app.logs());
     assert!(
         logs.contains("\"message\":\"vendor call\""),
         "vendor calls are logged"

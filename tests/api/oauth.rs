@@ -273,7 +273,7 @@ async fn the_operator_pages_need_the_admin_token() {
 }
 
 fn write_tokens(file: &Path, access: &str, refresh: &str, expires_in: i64) {
-    let expires_at = chrono::Utc::now().timestamp() + expires_in;
+    let expires_at = crate::helpers::test_now().timestamp() + expires_in;
     std::fs::write(
         file,
         json!({"access_token": access, "refresh_token": refresh, "expires_at": expires_at})
@@ -355,9 +355,12 @@ async fn a_401_refreshes_the_token_and_retries_once() {
         "ROOMGATE__API__TOKEN_FILE".into(),
         file.display().to_string(),
     );
-    let api = roomgate::startup::build_api(&crate::helpers::load_settings(&env).unwrap())
-        .await
-        .unwrap();
+    let api = roomgate::startup::build_api(
+        &crate::helpers::load_settings(&env).unwrap(),
+        crate::helpers::app_clock(&crate::helpers::hand_clock()),
+    )
+    .await
+    .unwrap();
     assert_eq!(
         api.me().await.unwrap().email.as_deref(),
         Some("ops@example.com")

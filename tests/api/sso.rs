@@ -10,8 +10,9 @@ use crate::helpers::{L, TestApp, embed_block, input_value, spawn_app, spawn_app_
 
 const SECRET: &str = "sso-secret-0123456789-0123456789-abcdef";
 
+/// The apps' clock (`TEST_NOW`): tokens are minted at the instant the app believes it is.
 fn now() -> i64 {
-    chrono::Utc::now().timestamp()
+    crate::helpers::test_now().timestamp()
 }
 
 fn claims(name: &str, jti: &str) -> Value {
@@ -223,14 +224,21 @@ async fn return_to_stays_on_this_site() {
 
 #[tokio::test]
 async fn an_identity_past_its_session_lifetime_no_longer_counts() {
-    let app = sso_app(&[("ROOMGATE__SSO__SESSION_MAX_AGE_SECS", "1")]).await;
+    let app = sso_app(&[("ROOMGATE__SSO__SESSION_MAX_AGE_SECS", "60")]).await;
     hand_over(&app, &sign(&claims("Grace", "short")), "/").await;
     let (_, html) = app.get_html(&format!("/room/{L}?_nickname=Ada")).await;
     assert_eq!(
         embed_block(&html).unwrap().options.nickname.as_deref(),
         Some("Grace")
     );
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    app.advance(chrono::Duration::seconds(59));
+    let (_, html) = app.get_html(&format!("/room/{L}?_nickname=Ada")).await;
+    assert_eq!(
+        embed_block(&html).unwrap().options.nickname.as_deref(),
+        Some("Grace"),
+        "still locked in the last second of its lifetime"
+    );
+    app.advance(chrono::Duration::seconds(1));
     let (_, html) = app.get_html(&format!("/room/{L}?_nickname=Ada")).await;
     assert_eq!(
         embed_block(&html).unwrap().options.nickname.as_deref(),

@@ -1,24 +1,17 @@
-//! The 503 and 500 pages, reached through room sources of the test's own.
+//! The 503 page and `/readyz` against a failing (wiremock) vendor, and the 500 page
+//! through a room source of the test's own that panics (nothing else can make one).
 
 use std::sync::Arc;
 
 use roomgate::rooms::{Lookup, Readiness, RoomSource, Unavailable};
+use serde_json::json;
+use wiremock::{
+    Mock, ResponseTemplate,
+    matchers::{method, path},
+};
 
-use crate::helpers::{L, real_clock, spawn_app_with_source};
-
-struct DownSource;
-
-#[async_trait::async_trait]
-impl RoomSource for DownSource {
-    async fn lookup(&self, _: &str) -> Result<Lookup, Unavailable> {
-        Err(Unavailable {
-            reason: "vendor said secret-detail-123".into(),
-        })
-    }
-    async fn readiness(&self) -> Readiness {
-        Readiness::NotReady("vendor login failing".into())
-    }
-}
+use crate::fake_vendor::{Vendor, spawn_api_app};
+use crate::helpers::{L, hand_clock, spawn_app_with_source};
 
 struct PanickingSource;
 
@@ -33,8 +26,19 @@ impl RoomSource for PanickingSource {
 }
 
 #[tokio::test]
-async fn an_unavailable_source_answers_503_with_retry_after() {
-    let app = spawn_app_with_source(Arc::new(DownSource), real_clock()).await;
+async fn a_failing_vendor_answers_503_with_retry_after_and_no_detail() {
+    let vendor = Vendor::start().await;
+    vendor.login("JWT-503", 3600, 1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/widgets"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"message": "vendor said secret-detail-123"}})),
+        )
+        .expect(1)
+        .mount(&vendor.server)
+        .await;
+    let app = spawn_api_app(&vendor, |_| {}).await;
     let res = app.get(&format!("/room/{L}")).await;
     assert_eq!(res.status(), 503);
     assert_eq!(res.headers()["retry-after"], "30");
@@ -45,22 +49,40 @@ async fn an_unavailable_source_answers_503_with_retry_after() {
 }
 
 #[tokio::test]
-async fn readyz_reports_a_source_that_is_not_ready() {
-    let app = spawn_app_with_source(Arc::new(DownSource), real_clock()).await;
+async fn readyz_reports_a_vendor_that_refuses_the_sign_in_and_healthz_calls_nothing() {
+    let vendor = Vendor::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/auth/login"))
+        .respond_with(
+            ResponseTemplate::new(401)
+                .set_body_json(json!({"error": {"message": "vendor login failing"}})),
+        )
+        .expect(1)
+        .mount(&vendor.server)
+        .await;
+    let app = spawn_api_app(&vendor, |_| {}).await;
     let res = app.get("/readyz").await;
     assert_eq!(res.status(), 503);
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(body["reason"], "vendor login failing");
+    assert!(
+        body["reason"]
+            .as_str()
+            .unwrap()
+            .contains("vendor login failing"),
+        "{body}"
+    );
+    let calls = vendor.server.received_requests().await.unwrap().len();
+    assert_eq!(app.get("/healthz").await.status(), 200);
     assert_eq!(
-        app.get("/healthz").await.status(),
-        200,
+        vendor.server.received_requests().await.unwrap().len(),
+        calls,
         "healthz calls nothing upstream"
     );
 }
 
 #[tokio::test]
 async fn a_panic_becomes_the_opaque_500_page_and_the_server_keeps_serving() {
-    let app = spawn_app_with_source(Arc::new(PanickingSource), real_clock()).await;
+    let app = spawn_app_with_source(Arc::new(PanickingSource), hand_clock()).await;
     for _ in 0..3 {
         let res = app.get(&format!("/room/{L}")).await;
         assert_eq!(res.status(), 500);
@@ -75,7 +97,7 @@ async fn a_panic_becomes_the_opaque_500_page_and_the_server_keeps_serving() {
 #[tokio::test]
 async fn malformed_keys_never_reach_the_source() {
     // The panicking source proves it: a lookup would answer 500.
-    let app = spawn_app_with_source(Arc::new(PanickingSource), real_clock()).await;
+    let app = spawn_app_with_source(Arc::new(PanickingSource), hand_clock()).await;
     assert_eq!(app.get("/room/not-a-key").await.status(), 404);
     assert_eq!(app.get(&format!("/room/{L}/bad.hash")).await.status(), 404);
 }
