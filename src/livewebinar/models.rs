@@ -166,6 +166,7 @@ impl Widget {
             } else {
                 None
             },
+            repeat: None,
             duration_minutes: self
                 .duration
                 .as_ref()

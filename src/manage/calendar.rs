@@ -10,7 +10,9 @@ use crate::rooms::Room;
 /// `role` is set). `None` for rooms without a start.
 ///
 /// The UID is stable per room and role, so importing a newer file updates the event.
-/// Times are written in UTC, which every calendar shows in its own zone.
+/// Times are written in UTC, which every calendar shows in its own zone. A repeating room
+/// gives a series that starts at its occurrence under way or next at `now`, with an
+/// `RRULE` for the rest.
 pub fn room_calendar(
     room: &Room,
     link: &str,
@@ -18,8 +20,8 @@ pub fn room_calendar(
     uid_domain: &str,
     now: DateTime<Utc>,
 ) -> Option<String> {
-    let start = room.start?;
-    let end = room.end()?;
+    let start = room.start_at(now)?;
+    let end = room.end_from(start)?;
     let uid = format!(
         "{}-{}@{uid_domain}",
         room.license,
@@ -44,6 +46,17 @@ pub fn room_calendar(
         .location(link)
         .timestamp(now)
         .done();
+    let mut event = event;
+    let event = match room.repeat {
+        Some(repeat) => {
+            let mut rule = format!("FREQ={}", repeat.every.rrule_name());
+            if let Some(until) = repeat.until {
+                rule.push_str(&format!(";UNTIL={}", until.format("%Y%m%dT%H%M%SZ")));
+            }
+            event.add_property("RRULE", rule).done()
+        }
+        None => event,
+    };
     Some(
         Calendar::new()
             .name(&room.name)

@@ -63,7 +63,7 @@ pub fn room_page(input: PageInput<'_>) -> RoomPage {
         room: RoomView {
             name: room.name.clone(),
             agenda: room.agenda.clone(),
-            schedule: schedule_view(room, lang),
+            schedule: schedule_view(room, now, lang),
             calendar_url: (room.start.is_some() && phase != Phase::Ended)
                 .then(|| format!("/room/{}/calendar.ics", room.license)),
         },

@@ -35,6 +35,7 @@ mod tests {
             kind: RoomKind::Permanent,
             status: RoomStatus::Active,
             start: None,
+            repeat: None,
             duration_minutes: 0,
             timezone: chrono_tz::UTC,
             strict_event: false,

@@ -42,19 +42,27 @@ impl Phase {
 /// Where `room` stands at `now` for a visitor; hosts (`privileged`, any valid role hash)
 /// always get the room.
 pub fn phase(room: &Room, now: DateTime<Utc>, privileged: bool) -> Phase {
-    let (Some(start), Some(end)) = (room.start, room.end()) else {
+    // A repeating room is judged by the occurrence that matters now. A schedule whose
+    // dates cannot be represented counts as no schedule.
+    let Some(start) = room.start_at(now) else {
+        return Phase::Live;
+    };
+    let Some(end) = room.end_from(start) else {
         return Phase::Live;
     };
     let margin = Duration::minutes(STRICT_MARGIN_MINUTES);
     if !privileged {
-        let closes_at = if room.strict_event { end + margin } else { end };
+        let closes_at = if room.strict_event {
+            end.checked_add_signed(margin).unwrap_or(end)
+        } else {
+            end
+        };
         if now >= closes_at {
             return Phase::Ended;
         }
-        if room.strict_event && now < start - margin {
-            return Phase::Waiting {
-                opens_at: start - margin,
-            };
+        let opens_at = start.checked_sub_signed(margin).unwrap_or(start);
+        if room.strict_event && now < opens_at {
+            return Phase::Waiting { opens_at };
         }
     }
     if now < start {
@@ -64,10 +72,11 @@ pub fn phase(room: &Room, now: DateTime<Utc>, privileged: bool) -> Phase {
     }
 }
 
-/// The schedule of `room` in its own timezone and in `lang`, or `None` without a start.
-pub fn schedule_view(room: &Room, lang: Language) -> Option<ScheduleView> {
-    let start = room.start?;
-    let end = room.end()?;
+/// The schedule of `room` at `now` (a repeating room's occurrence under way or next) in
+/// its own timezone and in `lang`, or `None` without a start.
+pub fn schedule_view(room: &Room, now: DateTime<Utc>, lang: Language) -> Option<ScheduleView> {
+    let start = room.start_at(now)?;
+    let end = room.end_from(start)?;
     let local_start = start.with_timezone(&room.timezone);
     let local_end = end.with_timezone(&room.timezone);
     let same_day = local_start.date_naive() == local_end.date_naive();
@@ -98,6 +107,7 @@ mod tests {
             kind: RoomKind::Scheduled,
             status: RoomStatus::Active,
             start: Some(at("2026-12-01T15:00:00Z")),
+            repeat: None,
             duration_minutes: 90,
             timezone: chrono_tz::Europe::Warsaw,
             strict_event: strict,
@@ -112,12 +122,12 @@ mod tests {
 
     #[test]
     fn the_start_is_shown_in_the_rooms_timezone_and_language() {
-        let v = schedule_view(&room(false), Language::En).unwrap();
+        let v = schedule_view(&room(false), at("2026-11-30T00:00:00Z"), Language::En).unwrap();
         assert_eq!(v.start_text, "Tuesday, 1 December 2026, 16:00 CET");
         assert_eq!(v.end_text, "17:30 CET");
         assert_eq!(v.start_iso, "2026-12-01T15:00:00Z");
         assert_eq!(v.timezone, "Europe/Warsaw");
-        let v = schedule_view(&room(false), Language::Pl).unwrap();
+        let v = schedule_view(&room(false), at("2026-11-30T00:00:00Z"), Language::Pl).unwrap();
         assert_eq!(v.start_text, "wtorek, 1 grudnia 2026, 16:00 CET");
     }
 

@@ -14,7 +14,9 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Lookup, Readiness, Room, RoomKind, RoomSource, RoomStatus, Unavailable};
+use super::{
+    Frequency, Lookup, Readiness, Repeat, Room, RoomKind, RoomSource, RoomStatus, Unavailable,
+};
 use crate::room::validate::{LicensePattern, is_token};
 
 /// Why a catalog file cannot be used: one line per problem.
@@ -49,6 +51,8 @@ struct Entry {
     #[serde(rename = "type", default = "permanent")]
     kind: RoomKind,
     start: Option<String>,
+    repeat: Option<Frequency>,
+    until: Option<String>,
     duration_minutes: Option<u32>,
     timezone: Option<String>,
     #[serde(default)]
@@ -211,6 +215,40 @@ fn to_room(e: Entry, pattern: &LicensePattern) -> Result<Room, Vec<String>> {
     if e.kind == RoomKind::Scheduled && !(1..=10_080).contains(&duration_minutes) {
         problems.push("duration_minutes must be between 1 and 10080 (a week)".to_owned());
     }
+    let repeat = match (e.repeat, e.until.as_deref()) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            problems.push("until is only for repeating rooms (repeat = \"weekly\")".to_owned());
+            None
+        }
+        (Some(_), _) if e.kind != RoomKind::Scheduled => {
+            problems.push("repeat is only for scheduled rooms (type = \"scheduled\")".to_owned());
+            None
+        }
+        (Some(every), until) => {
+            if i64::from(duration_minutes) >= every.period().num_minutes() {
+                problems.push(format!(
+                    "duration_minutes must be shorter than the time between occurrences ({} minutes)",
+                    every.period().num_minutes()
+                ));
+            }
+            let until = until.and_then(|u| match parse_until(u, timezone) {
+                Some(t) => Some(t),
+                None => {
+                    problems.push(format!(
+                        "until {u:?} is not a date like 2027-06-30 or an RFC 3339 instant"
+                    ));
+                    None
+                }
+            });
+            if let (Some(until), Some(start)) = (until, start)
+                && until < start
+            {
+                problems.push("until is before the start".to_owned());
+            }
+            Some(Repeat { every, until })
+        }
+    };
     let mut seen_tokens = Vec::new();
     for (role, token) in &e.roles {
         let name_ok = !role.is_empty()
@@ -244,12 +282,27 @@ fn to_room(e: Entry, pattern: &LicensePattern) -> Result<Room, Vec<String>> {
         kind: e.kind,
         status: e.status,
         start,
+        repeat,
         duration_minutes,
         timezone,
         strict_event: e.strict_event,
         password_protected: e.password_protected,
         roles: e.roles,
     })
+}
+
+/// The end of a series: an RFC 3339 instant, or a date meaning "through the end of that
+/// day" in the room's timezone.
+fn parse_until(text: &str, tz: Tz) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let day = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let last_second = day.and_hms_opt(23, 59, 59)?;
+    last_second
+        .and_local_timezone(tz)
+        .latest()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
@@ -332,6 +385,84 @@ roles = { host = "has space", Host = "x" }
             assert!(all.contains(expected), "missing {expected:?} in {all}");
         }
         assert!(all.contains("line 2"), "{all}");
+    }
+
+    #[test]
+    fn repeating_rooms_read_their_rule_and_their_end() {
+        let rooms = parse(
+            r#"
+[[rooms]]
+license = "123-123-123"
+name = "Stand-up"
+type = "scheduled"
+start = "2026-11-30T09:00:00Z"
+duration_minutes = 15
+timezone = "Europe/Warsaw"
+repeat = "daily"
+until = "2026-12-03"
+"#,
+            &pattern(),
+        )
+        .unwrap();
+        let repeat = rooms["123-123-123"].repeat.unwrap();
+        assert_eq!(repeat.every, Frequency::Daily);
+        assert_eq!(
+            repeat.until.unwrap().to_rfc3339(),
+            "2026-12-03T22:59:59+00:00",
+            "the end of that day in the room's zone"
+        );
+    }
+
+    #[test]
+    fn bad_repeat_rules_are_all_reported() {
+        let p = problems(
+            r#"
+[[rooms]]
+license = "123-123-123"
+name = "A"
+repeat = "weekly"
+
+[[rooms]]
+license = "222-222-222"
+name = "B"
+type = "scheduled"
+start = "2026-12-01T15:00:00Z"
+duration_minutes = 1500
+repeat = "daily"
+until = "soon"
+
+[[rooms]]
+license = "333-333-333"
+name = "C"
+type = "scheduled"
+start = "2026-12-01T15:00:00Z"
+until = "2026-12-31"
+
+[[rooms]]
+license = "444-444-444"
+name = "D"
+type = "scheduled"
+start = "2026-12-01T15:00:00Z"
+repeat = "weekly"
+until = "2026-11-01"
+"#,
+        );
+        let all = p.join("\n");
+        for expected in [
+            "repeat is only for scheduled rooms",
+            "shorter than the time between occurrences (1440 minutes)",
+            "until \"soon\" is not a date",
+            "until is only for repeating rooms",
+            "until is before the start",
+        ] {
+            assert!(all.contains(expected), "missing {expected:?} in {all}");
+        }
+        assert!(
+            problems("[[rooms]]\nlicense = \"123-123-123\"\nname = \"A\"\nrepeat = \"monthly\"\n")
+                [0]
+            .contains("monthly"),
+            "an unknown frequency is named"
+        );
     }
 
     #[test]

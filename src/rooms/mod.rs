@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 pub use catalog::{Catalog, CatalogError};
 pub use directory::{CachePolicy, Directory};
-pub use model::{Room, RoomKind, RoomStatus};
+pub use model::{Frequency, Repeat, Room, RoomKind, RoomStatus};
 
 /// The answer to a lookup by room key.
 #[derive(Debug, Clone)]

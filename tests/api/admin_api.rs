@@ -117,7 +117,7 @@ async fn catalog_rooms_are_listed_with_links_on_our_domain() {
     let (status, body) = call(&app, "GET", "/admin/api/rooms", None).await;
     assert_eq!(status, 200);
     let rooms = body["rooms"].as_array().unwrap();
-    assert_eq!(rooms.len(), 5);
+    assert_eq!(rooms.len(), 7);
     assert_eq!(rooms[0]["license"], L);
     assert_eq!(rooms[0]["attendee_link"], format!("{PUBLIC_URL}/room/{L}"));
 

@@ -146,3 +146,33 @@ async fn hosts_get_their_calendar_file_from_the_admin_api_only() {
     assert_eq!(unauthenticated.status(), 401);
     assert!(!unauthenticated.text().await.unwrap().contains("SchedHost1"));
 }
+
+#[tokio::test]
+async fn a_repeating_room_invites_to_its_next_occurrence_with_a_repeat_rule() {
+    let app = spawn_app().await;
+    app.advance(chrono::Duration::hours(5)); // 17:00 UTC: today's occurrence is over
+    let ics = app
+        .get("/room/567-567-567/calendar.ics")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let p = event_properties(&ics);
+    assert_eq!(p["DTSTART"], "20261208T150000Z", "next Tuesday");
+    assert_eq!(p["DTEND"], "20261208T163000Z");
+    assert_eq!(p["RRULE"], "FREQ=WEEKLY");
+    assert_eq!(p["DTSTAMP"], "20261201T170000Z", "made at the app's time");
+
+    let ics = app
+        .get("/room/678-678-678/calendar.ics")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let p = event_properties(&ics);
+    assert_eq!(p["DTSTART"], "20261202T090000Z");
+    assert_eq!(
+        p["RRULE"], "FREQ=DAILY;UNTIL=20261203T225959Z",
+        "until the end of 3 December in Warsaw"
+    );
+}

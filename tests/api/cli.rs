@@ -35,7 +35,7 @@ async fn check_reports_the_catalog() {
     let out = roomgate(&["check"], test_env()).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
-        text(&out.stdout).contains("has 5 rooms"),
+        text(&out.stdout).contains("has 7 rooms"),
         "{}",
         text(&out.stdout)
     );
@@ -232,7 +232,7 @@ async fn rooms_list_prints_a_table_or_json() {
         lines[0].starts_with("ROOM") && lines[0].contains("ATTENDEE LINK"),
         "{stdout}"
     );
-    assert_eq!(lines.len(), 6, "{stdout}");
+    assert_eq!(lines.len(), 8, "{stdout}");
     assert!(
         lines[1].contains("http://rooms.test/room/123-123-123"),
         "{stdout}"
@@ -240,7 +240,7 @@ async fn rooms_list_prints_a_table_or_json() {
 
     let out = roomgate(&["rooms", "list", "--json"], test_env()).await;
     let rooms: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(rooms.as_array().unwrap().len(), 5);
+    assert_eq!(rooms.as_array().unwrap().len(), 7);
 }
 
 #[tokio::test]

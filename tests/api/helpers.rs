@@ -145,6 +145,17 @@ pub async fn spawn_app_with_source(source: Arc<dyn RoomSource>, clock: HandClock
     spawn(settings, Some(Source::Custom(source)), clock).await
 }
 
+/// The app with settings changed by `tweak`, telling time by `clock`.
+pub async fn spawn_app_with_clock(
+    clock: HandClock,
+    tweak: impl FnOnce(&mut HashMap<String, String>),
+) -> TestApp {
+    let mut env = test_env();
+    tweak(&mut env);
+    let settings = load_settings(&env).expect("test settings are valid");
+    spawn(settings, None, clock).await
+}
+
 /// The app with the test catalog, telling time by `clock`.
 pub async fn spawn_app_at(clock: HandClock) -> TestApp {
     let settings = load_settings(&test_env()).expect("test settings are valid");
