@@ -209,11 +209,6 @@ impl TestApp {
         *self.clock.lock().unwrap() += by;
     }
 
-    /// The app's current time.
-    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
-        *self.clock.lock().unwrap()
-    }
-
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
