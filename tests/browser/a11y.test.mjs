@@ -5,6 +5,10 @@
 // Tab stop, a title on the embed's container (room pages) and an aria-live region (pages
 // whose status text changes), and no horizontal scrolling at phone width.
 //
+// Each room page is audited in a known phase (live, upcoming with its countdown, strict
+// and waiting, ended), whatever the date: fixtures.mjs writes the catalog for the moment
+// roomgate starts, and each test first checks that the page is in the phase it audits.
+//
 // axe runs in the page as served, under its own Content-Security-Policy: its source is
 // handed to `page.evaluate`, which runs through the DevTools protocol and is not subject
 // to the page's CSP, so no `bypassCSP` is needed.
@@ -15,12 +19,17 @@ import { after, before, describe, test } from 'node:test';
 
 import {
   CONTAINER_ID,
+  ENDED,
   HOST_TOKEN,
   INACTIVE,
+  LIVE_SCHEDULED,
   ROOM,
   SCHEDULED,
+  STRICT,
   UNKNOWN,
   WAIT_MS,
+  describePage,
+  pageFacts,
   startAll,
   startRoomgate,
   submitPrompt,
@@ -28,9 +37,6 @@ import {
 
 const require = createRequire(import.meta.url);
 const axe = require('axe-core');
-
-/** The strict room of tests/fixtures/rooms.toml: waiting, open or ended by the date. */
-const STRICT = '456-456-456';
 
 const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
 
@@ -69,7 +75,9 @@ after(async () => {
 async function openPage(page, app, link, status) {
   const since = env.stub.mark();
   const response = await page.goto(app.url(link), { waitUntil: 'load', timeout: WAIT_MS });
-  assert.equal(response.status(), status, `status of ${link}`);
+  if (response.status() !== status) {
+    assert.fail(`${link} must answer ${status}; the page is ${await describePage(page)}`);
+  }
   await settle(page, since);
   return response;
 }
@@ -77,7 +85,7 @@ async function openPage(page, app, link, status) {
 /** Waits for the embed loader (on pages that have the embed) and for the network to rest. */
 async function settle(page, since) {
   if ((await page.locator('#roomgate-embed').count()) > 0) {
-    await env.stub.waitForLoaderRequest(since);
+    await env.stub.waitForLoaderRequest(since, { page });
     await page.waitForFunction(
       () => typeof window.Widget === 'function' && window.Widget.initialized === true,
       null, { timeout: WAIT_MS });
@@ -106,65 +114,100 @@ async function openPromptWithError(page) {
 }
 
 /**
- * The pages checked. `embed`: 'yes' (the room's frame must be there), 'no' (must not) or
- * 'by date' (scheduled rooms: the frame, or a waiting / ended card instead). `live`: the
- * page has status text that changes, so it needs an aria-live region. `stops`: Tab stops
- * the page must have (each must show a focus ring, like every other stop).
+ * The pages checked. `phase`: what the page must be (see `pageFacts` in fixtures.mjs), so
+ * that each kind of page is audited in a known state. `embed`: whether the room's frame
+ * must be there. `countdown`: whether the page must have a countdown. `live`: the page
+ * has status text that changes, so it needs an aria-live region. `stops`: Tab stops the
+ * page must have (each must show a focus ring, like every other stop).
  */
 const PAGES = [
   {
     name: 'attendee room page',
     open: (page) => openPage(page, env.app, `/room/${ROOM}`, 200),
-    embed: 'yes',
+    phase: 'live',
+    embed: true,
+    countdown: false,
     live: true,
     stops: ['a.skip-link', 'summary'],
   },
   {
     name: 'host room page',
     open: (page) => openPage(page, env.app, `/room/${ROOM}/${HOST_TOKEN}`, 200),
-    embed: 'yes',
+    phase: 'live',
+    embed: true,
+    countdown: false,
     live: true,
     stops: ['a.skip-link', 'summary'],
   },
   {
-    name: 'scheduled room page',
-    open: (page) => openPage(page, env.app, `/room/${SCHEDULED}`, 200),
-    embed: 'by date',
+    name: 'scheduled room page, running',
+    open: (page) => openPage(page, env.app, `/room/${LIVE_SCHEDULED}`, 200),
+    phase: 'live',
+    embed: true,
+    countdown: false,
     live: true,
     stops: ['a.skip-link'],
   },
   {
-    name: 'strict room page (waiting or ended, by the date)',
+    name: 'scheduled room page, upcoming (the room and a countdown)',
+    open: (page) => openPage(page, env.app, `/room/${SCHEDULED}`, 200),
+    phase: 'upcoming',
+    embed: true,
+    countdown: true,
+    live: true,
+    stops: ['a.skip-link', 'summary'],
+  },
+  {
+    name: 'strict room page, waiting to open (a countdown, no room)',
     open: (page) => openPage(page, env.app, `/room/${STRICT}`, 200),
-    embed: 'by date',
+    phase: 'waiting',
+    embed: false,
+    countdown: true,
+    live: true,
+    stops: ['a.skip-link'],
+  },
+  {
+    name: 'scheduled room page, ended',
+    open: (page) => openPage(page, env.app, `/room/${ENDED}`, 200),
+    phase: 'ended',
+    embed: false,
+    countdown: false,
     live: true,
     stops: ['a.skip-link'],
   },
   {
     name: 'name prompt',
     open: (page) => openPage(page, promptApp, `/room/${ROOM}`, 200),
-    embed: 'no',
+    phase: 'prompt',
+    embed: false,
+    countdown: false,
     live: true,
     stops: ['a.skip-link', 'input#nickname', 'button[type=submit]'],
   },
   {
     name: 'name prompt with an error',
     open: (page) => openPromptWithError(page),
-    embed: 'no',
+    phase: 'prompt',
+    embed: false,
+    countdown: false,
     live: true,
     stops: ['a.skip-link', 'input#nickname', 'button[type=submit]'],
   },
   {
     name: '404 page (unknown room)',
     open: (page) => openPage(page, env.app, `/room/${UNKNOWN}`, 404),
-    embed: 'no',
+    phase: 'error',
+    embed: false,
+    countdown: false,
     live: false,
     stops: ['a.skip-link', '.card a.button'],
   },
   {
     name: '410 page (inactive room)',
     open: (page) => openPage(page, env.app, `/room/${INACTIVE}`, 410),
-    embed: 'no',
+    phase: 'error',
+    embed: false,
+    countdown: false,
     live: false,
     stops: ['a.skip-link', '.card a.button'],
   },
@@ -314,7 +357,7 @@ async function structureProblems(page, spec, lang, device) {
       mainTag: main?.tagName.toLowerCase() ?? null,
       hasData: document.getElementById('roomgate-embed') !== null,
       frameTitle: frame ? frame.getAttribute('title') : null,
-      stateCard: document.getElementById('state-title')?.textContent.trim() ?? null,
+      countdown: document.querySelector('[data-countdown-to]') !== null,
       h1: document.querySelector('h1')?.textContent.trim() ?? '',
       live,
       overflow: document.documentElement.scrollWidth - window.innerWidth,
@@ -329,10 +372,11 @@ async function structureProblems(page, spec, lang, device) {
   if (!facts.h1) problems.push('the page has no <h1> with text');
 
   const frameThere = facts.frameTitle !== null;
-  if (spec.embed === 'yes' && !frameThere) problems.push(`#${CONTAINER_ID} is missing`);
-  if (spec.embed === 'no' && frameThere) problems.push(`#${CONTAINER_ID} is there on a page without the room`);
-  if (spec.embed === 'by date' && !frameThere && !facts.stateCard) {
-    problems.push(`neither #${CONTAINER_ID} nor a waiting / ended card (#state-title)`);
+  if (spec.embed && !frameThere) problems.push(`#${CONTAINER_ID} is missing`);
+  if (!spec.embed && frameThere) problems.push(`#${CONTAINER_ID} is there on a page without the room`);
+  if (spec.countdown !== facts.countdown) {
+    problems.push(spec.countdown ? 'the countdown ([data-countdown-to]) is missing'
+      : 'a countdown ([data-countdown-to]) is there on a page that has none');
   }
   if (facts.hasData !== frameThere) problems.push(`the embed data block and #${CONTAINER_ID} do not come together`);
   if (frameThere) {
@@ -357,6 +401,9 @@ for (const [lang, locale] of Object.entries(LANGUAGES)) {
           t.after(() => context.close());
           const page = await context.newPage();
           await spec.open(page);
+          // Audit the page the test is about, not whatever the server chose to show.
+          assert.equal((await pageFacts(page)).phase, spec.phase,
+            `the ${spec.name} must be in phase "${spec.phase}"; it is ${await describePage(page)}`);
 
           const results = await runAxe(page);
           t.diagnostic(`axe ${results.version}: ${results.passed} rules passed, `

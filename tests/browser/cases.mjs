@@ -4,7 +4,17 @@
 // session carries over), and the options the loader must get for the last one, on top of
 // `baseOptions(license)`.
 
-import { HOST_TOKEN, PRESENTER_TOKEN, ROOM, SCHEDULED, query } from './fixtures.mjs';
+import {
+  HOST_TOKEN,
+  LIVE_SCHEDULED,
+  PRESENTER_TOKEN,
+  ROOM,
+  SCHEDULED,
+  STRICT,
+  STRICT_HOST_TOKEN,
+  WEEKLY,
+  query,
+} from './fixtures.mjs';
 
 export const ROOM_CASES = [
   {
@@ -89,9 +99,28 @@ export const ROOM_CASES = [
     },
   },
   {
-    name: 'scheduled room',
+    name: 'scheduled room, upcoming (with its countdown)',
     links: [`/room/${SCHEDULED}`],
     license: SCHEDULED,
     options: {},
+  },
+  {
+    name: 'scheduled room, running',
+    links: [`/room/${LIVE_SCHEDULED}`],
+    license: LIVE_SCHEDULED,
+    options: {},
+  },
+  {
+    name: 'repeating room, next occurrence upcoming',
+    links: [`/room/${WEEKLY}`],
+    license: WEEKLY,
+    options: {},
+  },
+  {
+    // Hosts get the room of a strict event before it opens to everyone else.
+    name: 'strict room not open yet, host link',
+    links: [`/room/${STRICT}/${STRICT_HOST_TOKEN}`],
+    license: STRICT,
+    options: { _role_token: STRICT_HOST_TOKEN },
   },
 ];

@@ -6,12 +6,16 @@ import { after, before, describe, test } from 'node:test';
 
 import { ROOM_CASES } from './cases.mjs';
 import {
+  DAILY,
+  ENDED,
   HOST_TOKEN,
   INACTIVE,
   NO_PROBLEMS,
   ROOM,
+  STRICT,
   UNKNOWN,
   WAIT_MS,
+  describePage,
   instrumentedPage,
   openRoom,
   startAll,
@@ -42,6 +46,34 @@ describe('room pages', () => {
           await assertStrictCsp(response);
           assert.deepEqual(await recorder.problems(), NO_PROBLEMS, link);
         }
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
+
+// Scheduled rooms that show no room: the page script still runs (the countdown, the
+// local time), so these pages too must be clean under the CSP.
+describe('room pages without the room', () => {
+  const cases = [
+    ['strict room not open yet', `/room/${STRICT}`, /phase "waiting"/],
+    ['strict repeating room, next occurrence not open yet', `/room/${DAILY}`, /phase "waiting"/],
+    ['ended room', `/room/${ENDED}`, /phase "ended"/],
+  ];
+  for (const [name, link, phase] of cases) {
+    test(`${name}: no CSP violation, no console error, no loader`, async () => {
+      const context = await env.browser.newContext();
+      try {
+        const recorder = await instrumentedPage(context);
+        const since = env.stub.mark();
+        const response = await recorder.page.goto(env.app.url(link), { waitUntil: 'load', timeout: WAIT_MS });
+        await recorder.page.waitForLoadState('networkidle', { timeout: WAIT_MS });
+        assert.equal(response.status(), 200);
+        assert.match(await describePage(recorder.page), phase);
+        await assertStrictCsp(response);
+        assert.deepEqual(await recorder.problems(), NO_PROBLEMS);
+        assert.deepEqual(env.stub.loaderRequests(since), [], 'no loader without the room');
       } finally {
         await context.close();
       }

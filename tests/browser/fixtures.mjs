@@ -7,9 +7,11 @@
 
 import { spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -21,14 +23,32 @@ export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url
 /** Screenshots and other files a person may want to look at after a run. */
 export const ARTIFACTS_DIR = path.join(REPO_ROOT, 'target', 'browser-artifacts');
 
-/** Rooms and role tokens of tests/fixtures/rooms.toml. */
+/**
+ * Rooms and role tokens of the browser suite's catalog (see `catalogFor`): the rooms of
+ * tests/fixtures/rooms.toml, with the scheduled ones moved relative to the moment roomgate
+ * starts, plus two scheduled rooms of its own. Each room is always in the phase its
+ * comment says, whatever the date.
+ */
 export const ROOM = '123-123-123';
 export const ROOM2 = '222-222-222';
+/** Scheduled, not strict, starts in about 2 hours: "upcoming" (the embed and a countdown). */
 export const SCHEDULED = '234-234-234';
 export const INACTIVE = '345-345-345';
+/** Strict, starts in about 3 hours: "waiting" (no embed, a countdown to the opening). */
+export const STRICT = '456-456-456';
+/** Repeats weekly; its first occurrence starts in about 2 hours: "upcoming". */
+export const WEEKLY = '567-567-567';
+/** Strict, repeats daily for a week; its first occurrence starts in about 3 hours: "waiting". */
+export const DAILY = '678-678-678';
+/** Not in the fixture. Scheduled, ended about 2 hours ago: "ended" (no embed, no countdown). */
+export const ENDED = '801-801-801';
+/** Not in the fixture. Scheduled, started 30 minutes ago, for 4 hours: "live" (no countdown). */
+export const LIVE_SCHEDULED = '802-802-802';
 export const UNKNOWN = '999-999-999';
 export const HOST_TOKEN = 'HostToken123';
 export const PRESENTER_TOKEN = 'PresenterToken456';
+/** The host token of STRICT: hosts get the room before it opens to everyone else. */
+export const STRICT_HOST_TOKEN = 'StrictHost1';
 
 /** The id of the element the vendor's embed fills (`_widget_containerID`). */
 export const CONTAINER_ID = 'roomgate-room';
@@ -113,8 +133,13 @@ export async function startEmbedStub() {
     mark() {
       return requests.length;
     },
-    /** Resolves with the first loader request recorded at or after `since`. */
-    waitForLoaderRequest(since = 0, timeoutMs = WAIT_MS) {
+    /**
+     * Resolves with the first loader request recorded at or after `since`. Give the
+     * `page` that should make it (and the `response` that loaded it, if at hand): on a
+     * timeout the error then says what that page shows instead (its status, phase and
+     * heading), which is nearly always the cause.
+     */
+    waitForLoaderRequest(since = 0, { page = null, response = null, timeoutMs = WAIT_MS } = {}) {
       const already = requests.slice(since).find((r) => r.path === '/em');
       if (already) return Promise.resolve(already);
       return new Promise((resolve, reject) => {
@@ -124,9 +149,10 @@ export async function startEmbedStub() {
           events.off('request', onRequest);
           resolve(record);
         };
-        const timer = setTimeout(() => {
+        const timer = setTimeout(async () => {
           events.off('request', onRequest);
-          reject(new Error(`no loader request within ${timeoutMs} ms`));
+          const got = page ? `; the page is ${await describePage(page, response)}` : '';
+          reject(new Error(`no loader request within ${timeoutMs} ms${got}`));
         }, timeoutMs);
         events.on('request', onRequest);
       });
@@ -144,26 +170,152 @@ export async function startEmbedStub() {
 
 const ROOMGATE_BIN = path.join('target', 'debug', 'roomgate');
 
+// ---------------------------------------------------------------------------------------
+// The catalog
+//
+// roomgate and Chromium both run on the real clock, so a scheduled room with a fixed date
+// would be upcoming one week and ended the next, and the tests that need it would fail
+// for no fault of the code. The Rust tests use tests/fixtures/rooms.toml with a fixed,
+// injected clock; this suite runs roomgate on a copy of that file written for the moment
+// it starts, in which every scheduled room starts relative to now.
+
+/** The Rust suite's catalog, the source of ours (repo-relative, read only). */
+const FIXTURE_CATALOG = path.join('tests', 'fixtures', 'rooms.toml');
+
+const MINUTE_MS = 60_000;
+
+const DAY_MS = 24 * 60 * MINUTE_MS;
+
 /**
- * Starts `target/debug/roomgate` (built beforehand) with the test catalog, the loader stub
- * as the embed host and the extra environment `env`, and waits until `/healthz` answers
- * 200. Returns `{ origin, url(path), stop(), output() }`.
+ * When each scheduled room of the fixture starts, in minutes from now, and for repeating
+ * rooms with an end date, how many days from now that is. Each room keeps its phase for
+ * more than an hour, far longer than a run. Strict rooms admit visitors from 60 minutes
+ * before their start (src/room/schedule.rs), so a strict room starting in 3 hours waits
+ * for 2 hours.
+ */
+const FIXTURE_SCHEDULES = {
+  [SCHEDULED]: { start: 120 }, // 90 minutes long, not strict: upcoming for 2 hours
+  [STRICT]: { start: 180 }, // 60 minutes long, strict: waiting for 2 hours
+  [WEEKLY]: { start: 120 }, // not strict: upcoming for 2 hours
+  [DAILY]: { start: 180, untilDays: 7 }, // strict: waiting for 2 hours
+};
+
+/** The phases the fixture has no room for, as rooms of our own (start in minutes from now). */
+const EXTRA_ROOMS = [
+  { license: ENDED, name: 'Finished workshop', start: -180, duration: 60, host: 'EndedHost1' },
+  { license: LIVE_SCHEDULED, name: 'Running workshop', start: -30, duration: 240, host: 'LiveHost1' },
+];
+
+/**
+ * The text of the browser suite's catalog for the instant `now` (ms): the fixture's text
+ * with the dates of each scheduled room (`start`, and `until` if it has one) replaced as
+ * FIXTURE_SCHEDULES says, then EXTRA_ROOMS. Returns the text and the start of every
+ * scheduled room by key (ISO 8601), for tests that check the times. A dated room of the
+ * fixture that FIXTURE_SCHEDULES does not know is an error: left as it is, it would make
+ * the suite depend on the date again.
+ */
+export function catalogFor(now) {
+  // Whole minutes, as a person would write them in a catalog.
+  const base = Math.floor(now / MINUTE_MS) * MINUTE_MS;
+  const at = (minutes) => new Date(base + minutes * MINUTE_MS).toISOString().replace('.000Z', 'Z');
+  // A date, as `until` takes it. Days ahead, so a time zone cannot move it to today.
+  const day = (days) => new Date(base + days * DAY_MS).toISOString().slice(0, 10);
+  const starts = {};
+  const dated = /^(start|until)\s*=.*$/gm;
+
+  const fixture = readFileSync(path.join(REPO_ROOT, FIXTURE_CATALOG), 'utf8');
+  // Without the fixture's own comments: they speak of its fixed dates, wrong here.
+  const withoutComments = fixture.replace(/^[ \t]*#.*\n/gm, '');
+  // One chunk per [[rooms]] table; the first chunk is whatever comes before the first.
+  const chunks = withoutComments.split(/^(?=\[\[rooms\]\][ \t]*$)/m).map((chunk) => {
+    if (!chunk.match(dated)) return chunk;
+    const license = chunk.match(/^license\s*=\s*"([^"]*)"/m)?.[1];
+    const schedule = FIXTURE_SCHEDULES[license];
+    const unknown = (key) => new Error(`${FIXTURE_CATALOG}: room ${license} has a fixed ${key}; `
+      + 'give it one relative to now in FIXTURE_SCHEDULES (tests/browser/fixtures.mjs)');
+    return chunk.replace(dated, (line, key) => {
+      if (key === 'start') {
+        if (schedule?.start === undefined) throw unknown(key);
+        starts[license] = at(schedule.start);
+        return `start = "${starts[license]}"`;
+      }
+      if (schedule?.untilDays === undefined) throw unknown(key);
+      return `until = "${day(schedule.untilDays)}"`;
+    });
+  });
+  const missing = Object.keys(FIXTURE_SCHEDULES).filter((license) => !(license in starts));
+  if (missing.length > 0) {
+    throw new Error(`${FIXTURE_CATALOG} has no scheduled room ${missing.join(', ')} any more`);
+  }
+  const taken = EXTRA_ROOMS.filter((room) => fixture.includes(`"${room.license}"`));
+  if (taken.length > 0) {
+    throw new Error(`${FIXTURE_CATALOG} now has room ${taken.map((r) => r.license).join(', ')}: `
+      + 'give EXTRA_ROOMS in tests/browser/fixtures.mjs other keys');
+  }
+
+  const extra = EXTRA_ROOMS.map((room) => {
+    starts[room.license] = at(room.start);
+    return [
+      '',
+      '[[rooms]]',
+      `license = "${room.license}"`,
+      `name = "${room.name}"`,
+      'type = "scheduled"',
+      `start = "${starts[room.license]}"`,
+      `duration_minutes = ${room.duration}`,
+      'timezone = "Europe/Warsaw"',
+      `roles = { host = "${room.host}" }`,
+    ].join('\n');
+  });
+
+  const text = [
+    `# Written by tests/browser/fixtures.mjs for a run started at ${new Date(now).toISOString()}:`,
+    `# ${FIXTURE_CATALOG} with its scheduled rooms starting relative to then, and rooms`,
+    '# in the phases it has none for. Deleted when that roomgate stops.',
+    '',
+    chunks.join('').trim(),
+    ...extra,
+    '',
+  ].join('\n');
+  return { text, starts };
+}
+
+/**
+ * Starts `target/debug/roomgate` (built beforehand) with a catalog written for now (see
+ * `catalogFor`), the loader stub as the embed host and the extra environment `env`, and
+ * waits until `/healthz` answers 200. Returns `{ origin, url(path), stop(), output(),
+ * starts }`, `starts` being the start of each scheduled room by key (ISO 8601).
  */
 export async function startRoomgate({ embedOrigin, env = {} }) {
   if (!existsSync(path.join(REPO_ROOT, ROOMGATE_BIN))) {
     throw new Error(`${ROOMGATE_BIN} is missing: run cargo build --bin roomgate first`);
   }
+  const { text, starts } = catalogFor(Date.now());
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'roomgate-browser-'));
+  const removeDir = () => rm(dir, { recursive: true, force: true });
+  const catalogPath = path.join(dir, 'rooms.toml');
+  await writeFile(catalogPath, text);
+
   // The port is chosen before roomgate binds it; if another process takes it meanwhile,
   // roomgate exits and we try again with another port.
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     try {
-      return await launchRoomgate(port, embedOrigin, env);
+      const app = await launchRoomgate(port, embedOrigin, { ROOMGATE__CATALOG__PATH: catalogPath, ...env });
+      return {
+        ...app,
+        starts,
+        async stop() {
+          await app.stop();
+          await removeDir();
+        },
+      };
     } catch (err) {
       lastError = err;
     }
   }
+  await removeDir();
   throw lastError;
 }
 
@@ -174,7 +326,6 @@ async function launchRoomgate(port, embedOrigin, extraEnv) {
     ROOMGATE__SERVER__PORT: String(port),
     ROOMGATE__SERVER__PUBLIC_URL: origin,
     ROOMGATE__EMBED__BASE_URL: embedOrigin,
-    ROOMGATE__CATALOG__PATH: 'tests/fixtures/rooms.toml',
     ROOMGATE__LOG__LEVEL: 'warn',
     ...extraEnv,
   };
@@ -343,6 +494,75 @@ export const NO_PROBLEMS = Object.freeze({
 // ---------------------------------------------------------------------------------------
 // The room page
 
+/**
+ * What `page` shows, read from its markup: the HTTP status of its document, its phase,
+ * its `<h1>`, whether it has the embed data block and a countdown, and how the phase was
+ * told. The phase is one of live, upcoming, waiting, ended (room pages), prompt (the name
+ * prompt), error, notice or unknown. roomgate does not write the phase into the page, so
+ * it is inferred: the waiting and ended cards have their own classes, and a room page
+ * with the embed is upcoming when it has a countdown, live otherwise. (A `data-phase`
+ * attribute, should the page ever get one, takes precedence.)
+ */
+export function pageFacts(page) {
+  return page.evaluate(() => {
+    const has = (selector) => document.querySelector(selector) !== null;
+    const body = document.body?.classList ?? { contains: () => false };
+    const rules = [
+      ['data-phase', () => document.querySelector('[data-phase]')?.getAttribute('data-phase')],
+      ['body.page-error', () => body.contains('page-error') && 'error'],
+      ['body.page-notice', () => body.contains('page-notice') && 'notice'],
+      ['the #nickname form', () => has('form #nickname') && 'prompt'],
+      ['.room-state--ended', () => has('.room-state--ended') && 'ended'],
+      ['.room-state--waiting', () => has('.room-state--waiting') && 'waiting'],
+      ['the embed and a countdown', () => has('#roomgate-embed') && has('[data-countdown-to]') && 'upcoming'],
+      ['the embed, no countdown', () => has('#roomgate-embed') && 'live'],
+    ];
+    let phase = 'unknown';
+    let clue = 'no known page element';
+    for (const [what, test] of rules) {
+      const found = test();
+      if (found) {
+        phase = found;
+        clue = what;
+        break;
+      }
+    }
+    return {
+      url: location.href,
+      // The status of the document now shown (Chromium fills it in for navigations; not
+      // under Playwright's fake clock, which replaces `performance`).
+      status: performance.getEntriesByType?.('navigation')[0]?.responseStatus ?? null,
+      phase,
+      clue,
+      h1: document.querySelector('h1')?.textContent.trim().replace(/\s+/g, ' ') ?? null,
+      embed: has('#roomgate-embed'),
+      countdown: has('[data-countdown-to]'),
+    };
+  });
+}
+
+/**
+ * `pageFacts` as one line for a failure message, e.g. `HTTP 200 at /room/234-234-234,
+ * phase "ended" (from .room-state--ended), h1 "…", no embed data block, no countdown`.
+ * `response`, the navigation's response if at hand, gives the status when the page
+ * cannot.
+ */
+export async function describePage(page, response = null) {
+  let facts;
+  try {
+    facts = await pageFacts(page);
+  } catch (err) {
+    // A page that is navigating or closed cannot be read; say so instead.
+    return `${page.url()} (its content could not be read: ${err.message.split('\n')[0]})`;
+  }
+  const where = new URL(facts.url);
+  const status = facts.status || response?.status() || '(status unknown)';
+  return `HTTP ${status} at ${where.pathname}${where.search}, `
+    + `phase "${facts.phase}" (from ${facts.clue}), `
+    + `h1 ${facts.h1 === null ? '(none)' : JSON.stringify(facts.h1)}, `
+    + `${facts.embed ? 'with' : 'no'} embed data block, ${facts.countdown ? 'with' : 'no'} countdown`;
+}
+
 /** The options the page script read from the page's data block. */
 export function embedBlock(page) {
   return page.evaluate(() => {
@@ -451,12 +671,13 @@ export function query(params) {
  * Opens room link `url` in `page` and waits for its loader request and for the loader to
  * have run. Returns the response, the first loader request and every loader request the
  * page made. With `idle` (the default) it also waits for the network to be idle first, so
- * that a second loader request, if the page made one, is among them.
+ * that a second loader request, if the page made one, is among them. When no loader
+ * request comes, the error says what the page shows instead (`describePage`).
  */
 export async function openRoom(page, stub, url, { idle = true } = {}) {
   const since = stub.mark();
   const response = await page.goto(url, { waitUntil: 'load', timeout: WAIT_MS });
-  const loader = await stub.waitForLoaderRequest(since);
+  const loader = await stub.waitForLoaderRequest(since, { page, response });
   // The loader script is inserted before the load event, so it has normally run by now.
   const initialized = () => typeof window.Widget === 'function' && window.Widget.initialized === true;
   if (!(await page.evaluate(initialized))) {

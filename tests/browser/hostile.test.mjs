@@ -302,7 +302,7 @@ describe('hostile names typed into the name prompt', () => {
         const since = env.stub.mark();
         const response = await submit(page, name);
         assert.equal(response.status(), 303, `the name is accepted (${await postOriginNote(response)})`);
-        const loader = await env.stub.waitForLoaderRequest(since);
+        const loader = await env.stub.waitForLoaderRequest(since, { page });
         await page.waitForFunction(() => window.Widget?.initialized === true, null, { timeout: WAIT_MS });
         const expected = name.replace(/\p{Cc}/gu, '').trim();
         assert.deepEqual(loaderUrlProblems(loader, { ...baseOptions(ROOM), _nickname: expected }), []);

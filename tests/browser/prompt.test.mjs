@@ -112,7 +112,7 @@ describe('the name prompt', () => {
       await page.locator('#nickname').fill('Grace Hopper');
       const since = env.stub.mark();
       await submitted(page, () => page.locator('form button[type=submit]').click());
-      const loader = await env.stub.waitForLoaderRequest(since);
+      const loader = await env.stub.waitForLoaderRequest(since, { page });
       await page.waitForLoadState('networkidle', { timeout: WAIT_MS });
       assert.equal(new URL(page.url()).pathname, ROOM_LINK, 'back on the room link');
       assert.equal(env.stub.loaderRequests(since).length, 1, 'the loader is requested once');
@@ -132,7 +132,7 @@ describe('the name prompt', () => {
       await page.locator('#nickname').fill('Host Person');
       const since = env.stub.mark();
       await submitted(page, () => page.locator('form button[type=submit]').click());
-      const loader = await env.stub.waitForLoaderRequest(since);
+      const loader = await env.stub.waitForLoaderRequest(since, { page });
       assert.equal(new URL(page.url()).pathname, `${ROOM_LINK}/${HOST_TOKEN}`);
       assert.deepEqual(loaderUrlProblems(loader, {
         ...baseOptions(ROOM), _role_token: HOST_TOKEN, _nickname: 'Host Person',
@@ -192,7 +192,7 @@ describe('by keyboard alone', () => {
       await page.keyboard.type('Ada Keyboard');
       const since = env.stub.mark();
       await submitted(page, () => page.keyboard.press('Enter'));
-      const loader = await env.stub.waitForLoaderRequest(since);
+      const loader = await env.stub.waitForLoaderRequest(since, { page });
       await page.waitForLoadState('networkidle', { timeout: WAIT_MS });
       assert.equal(env.stub.loaderRequests(since).length, 1);
       assert.deepEqual(loaderUrlProblems(loader, { ...baseOptions(ROOM), _nickname: 'Ada Keyboard' }), []);
