@@ -28,8 +28,10 @@
 //!
 //! Control, outside `/api/` (never delayed, never failed):
 //! - `POST /__control` with JSON `{"fail": bool, "latency_ms": N, "fail_rate": F}` (any
-//!   subset) changes the behaviour and answers the current one. `fail: true` is an
-//!   outage: every `/api/` call answers 503 with an HTML body, as a gateway would.
+//!   subset; with or without a JSON content type) or the same as form data
+//!   (`fail=true&latency_ms=200`) changes the behaviour and answers the current one.
+//!   `fail: true` is an outage: every `/api/` call answers 503 with an HTML body, as a
+//!   gateway would; `fail: false` ends it.
 //! - `GET /__stats`: calls per kind, e.g. `{"login": 1, "list": 3, "listings": 1,
 //!   "detail": {"total": 1000, "distinct": 1000}, "me": 0, …}`; `POST /__stats/reset`.
 //!   `list` counts pages, `listings` the listings (page 1 calls). A call counts under its
@@ -349,7 +351,7 @@ async fn unknown_call(vendor: State) -> HttpResponse {
 }
 
 /// What `/__control` accepts; every member is optional.
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default, Debug)]
 struct Control {
     fail: Option<bool>,
     latency_ms: Option<u64>,
@@ -365,7 +367,46 @@ fn behaviour(vendor: &Vendor) -> Value {
     })
 }
 
-async fn control(vendor: State, change: web::Json<Control>) -> HttpResponse {
+/// The first `n` rooms with their links, for the start-up banner. Room i has id i + 1:
+/// the first key is id 1, so its host token is `Host1`.
+fn room_links(n: u64) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let key = key_of(i);
+            let id = i + 1;
+            format!("  room {key} (id {id}): attendee /room/{key}, host /room/{key}/Host{id}")
+        })
+        .collect()
+}
+
+/// A change as JSON (whatever the content type says, since `curl -d` sends JSON as a
+/// form) or as form fields.
+fn parse_control(body: &[u8]) -> Result<Control, String> {
+    let text = std::str::from_utf8(body).map_err(|_| "the body is not UTF-8".to_owned())?;
+    let text = text.trim();
+    if text.starts_with('{') {
+        return serde_json::from_str(text).map_err(|e| format!("bad JSON: {e}"));
+    }
+    let mut change = Control::default();
+    for (name, value) in url::form_urlencoded::parse(text.as_bytes()) {
+        let bad = |what: &str| format!("{name}={value:?} is not {what}");
+        match name.as_ref() {
+            "fail" => change.fail = Some(value.parse().map_err(|_| bad("true or false"))?),
+            "latency_ms" => change.latency_ms = Some(value.parse().map_err(|_| bad("a number"))?),
+            "fail_rate" => change.fail_rate = Some(value.parse().map_err(|_| bad("a number"))?),
+            _ => return Err(format!("unknown setting {name:?}")),
+        }
+    }
+    Ok(change)
+}
+
+async fn control(vendor: State, body: web::Bytes) -> HttpResponse {
+    let change = match parse_control(&body) {
+        Ok(change) => change,
+        Err(message) => {
+            return HttpResponse::BadRequest().json(json!({"error": {"message": message}}));
+        }
+    };
     if let Some(fail) = change.fail {
         vendor.outage.store(fail, Relaxed);
     }
@@ -463,5 +504,38 @@ async fn main() -> std::io::Result<()> {
         "fake vendor listening on http://127.0.0.1:{port}/api/ with {} rooms",
         args.rooms
     );
+    for line in room_links(args.rooms.min(3)) {
+        println!("{line}");
+    }
     server.run().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_banner_says_which_key_has_which_host_link() {
+        assert_eq!(
+            room_links(2),
+            [
+                "  room 100-000-000 (id 1): attendee /room/100-000-000, host /room/100-000-000/Host1",
+                "  room 100-000-001 (id 2): attendee /room/100-000-001, host /room/100-000-001/Host2",
+            ]
+        );
+    }
+
+    #[test]
+    fn control_takes_json_whatever_the_content_type_and_form_data() {
+        // What `curl -d '{"fail": true}'` sends, labelled as a form by curl.
+        let c = parse_control(br#" {"fail": true, "latency_ms": 5} "#).unwrap();
+        assert_eq!((c.fail, c.latency_ms, c.fail_rate), (Some(true), Some(5), None));
+        let c = parse_control(b"fail=false&fail_rate=0.5").unwrap();
+        assert_eq!((c.fail, c.latency_ms, c.fail_rate), (Some(false), None, Some(0.5)));
+        let c = parse_control(b"").unwrap();
+        assert_eq!((c.fail, c.latency_ms, c.fail_rate), (None, None, None));
+        assert!(parse_control(b"fail=maybe").unwrap_err().contains("fail"));
+        assert!(parse_control(b"outage=1").unwrap_err().contains("outage"));
+        assert!(parse_control(b"{\"fail\": 3}").unwrap_err().contains("JSON"));
+    }
 }
