@@ -2,6 +2,8 @@
 
 /// Static files and the brand colour sheet.
 pub mod assets;
+/// A deadline on reading request bodies: slow ones are answered 408.
+pub mod body_deadline;
 /// Turns a panic in a handler into the opaque 500 page.
 pub mod catch_panic;
 /// The command line.

@@ -339,6 +339,9 @@ fn run(
             std::mem::forget(tracing::dispatcher::set_default(log));
         }
         App::new()
+            .wrap(actix_web::middleware::from_fn(
+                crate::body_deadline::cut_off_slow_bodies,
+            ))
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
             .wrap(session::middleware(key.clone(), secure))
             .wrap(security_headers(&settings))

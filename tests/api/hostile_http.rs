@@ -36,9 +36,11 @@ const SEED: u64 = 0x726f_6f6d_6761_7465;
 const TOTAL: usize = 5_000;
 /// Requests in flight at once.
 const IN_FLIGHT: usize = 8;
-/// Slow connections opened next to the run.
+/// Slow connections opened next to the run; the slow bodies go round the body routes.
 const SLOW_HEADERS: usize = 16;
 const SLOW_BODIES: usize = 8;
+/// How long a request body may take to arrive before it is answered 408.
+const BODY_DEADLINE: Duration = Duration::from_secs(10);
 /// The longest we wait for one answer.
 const ANSWER_WAIT: Duration = Duration::from_secs(20);
 /// The most we read of one answer.
@@ -1129,8 +1131,14 @@ enum SlowEnd {
 }
 
 /// Sends `head`, then one byte every 250 ms (at most 160), until the server answers or
-/// closes.
-async fn slow_client(address: String, head: Vec<u8>) -> SlowEnd {
+/// closes; returns how that ended and when, counted from the connection.
+async fn slow_client(address: String, head: Vec<u8>) -> (SlowEnd, Duration) {
+    let started = Instant::now();
+    let end = trickle(address, head).await;
+    (end, started.elapsed())
+}
+
+async fn trickle(address: String, head: Vec<u8>) -> SlowEnd {
     let mut stream = TcpStream::connect(&address)
         .await
         .expect("the server accepts connections");
@@ -1257,22 +1265,59 @@ async fn five_thousand_hostile_requests_get_no_5xx_and_the_server_stays_up() {
                     .into_bytes();
                 clients.push((
                     Kind::SlowHeaders,
+                    format!("GET /room/{L}"),
                     tokio::spawn(slow_client(address.clone(), head)),
                 ));
             }
-            for _ in 0..SLOW_BODIES {
+            // Every route that reads a body: forms, and the admin API with and without
+            // its token (the body is read before the token is looked at).
+            let form = format!(
+                "Origin: {PUBLIC_URL}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            );
+            let json = "Content-Type: application/json\r\n".to_owned();
+            let admin = format!("{json}Authorization: Bearer {ADMIN_TOKEN}\r\n");
+            let body_routes = [
+                ("POST", format!("/room/{L}/join"), &form, "nickname="),
+                ("POST", "/sso/logout".to_owned(), &form, "csrf="),
+                (
+                    "POST",
+                    "/admin/api/rooms".to_owned(),
+                    &admin,
+                    "{\"name\": \"",
+                ),
+                (
+                    "POST",
+                    "/admin/api/rooms".to_owned(),
+                    &json,
+                    "{\"name\": \"",
+                ),
+                (
+                    "PUT",
+                    format!("/admin/api/rooms/{L}"),
+                    &admin,
+                    "{\"name\": \"",
+                ),
+                (
+                    "POST",
+                    format!("/admin/api/rooms/{L}/invitations"),
+                    &admin,
+                    "{\"email\": \"",
+                ),
+            ];
+            for (method, target, headers, start) in body_routes.iter().cycle().take(SLOW_BODIES) {
                 let head = format!(
-                    "POST /room/{L}/join HTTP/1.1\r\nHost: rooms.test\r\nOrigin: {PUBLIC_URL}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nnickname="
+                    "{method} {target} HTTP/1.1\r\nHost: rooms.test\r\n{headers}Content-Length: 4000\r\n\r\n{start}"
                 )
                 .into_bytes();
                 clients.push((
                     Kind::SlowBody,
+                    format!("{method} {target}"),
                     tokio::spawn(slow_client(address.clone(), head)),
                 ));
             }
             let mut ends = Vec::new();
-            for (kind, client) in clients {
-                ends.push((kind, client.await.unwrap()));
+            for (kind, what, client) in clients {
+                ends.push((kind, what, client.await.unwrap()));
             }
             ends
         })
@@ -1390,7 +1435,7 @@ async fn five_thousand_hostile_requests_get_no_5xx_and_the_server_stays_up() {
     if blocked == 0 {
         failures.push("the attacker was never seen blocked".to_owned());
     }
-    for (kind, end) in &slow_ends {
+    for (kind, what, (end, took)) in &slow_ends {
         *table
             .entry(*kind)
             .or_default()
@@ -1404,6 +1449,13 @@ async fn five_thousand_hostile_requests_get_no_5xx_and_the_server_stays_up() {
             // for up to 40 s.
             (Kind::SlowHeaders, SlowEnd::StillOpenWhenWeStopped) => failures.push(format!(
                 "{}: the server kept the connection open for 40 s",
+                kind.label()
+            )),
+            // The body must arrive within the body read deadline: then 408.
+            (Kind::SlowBody, SlowEnd::Answered(408))
+                if *took >= BODY_DEADLINE && *took < BODY_DEADLINE * 2 => {}
+            (Kind::SlowBody, _) => failures.push(format!(
+                "{}: {what}: expected 408 once the body was {BODY_DEADLINE:?} late, got {end:?} after {took:.1?}",
                 kind.label()
             )),
             _ => {}
