@@ -151,13 +151,27 @@ async fn a_failing_vendor_does_not_take_down_rooms_seen_before() {
             .respond_with(failure)
             .mount(&vendor.server)
             .await;
+        let seen = vendor.calls_to("/api/widgets/7").await;
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        for _ in 0..5 {
+        // Past the TTL every view starts a refresh, which fails. Views go on until a
+        // second refresh has reached the vendor: the first one failed, and the room was
+        // still there (served, and stale again) afterwards.
+        let mut views = 0;
+        while vendor.calls_to("/api/widgets/7").await < seen + 2 {
+            assert!(
+                views < 50,
+                "failure case {i}: {} refreshes reached the vendor in {views} views",
+                vendor.calls_to("/api/widgets/7").await - seen
+            );
             let (status, html) = app.get_html(&format!("/room/{ROOM}")).await;
             assert_eq!(status, 200, "failure case {i}");
             assert!(html.contains("Seen before"), "failure case {i}");
+            views += 1;
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let (status, html) = app.get_html(&format!("/room/{ROOM}")).await;
+        assert_eq!(status, 200, "failure case {i}: after two failed refreshes");
+        assert!(html.contains("Seen before"), "failure case {i}");
     }
 }
 

@@ -180,7 +180,7 @@ async fn bad_settings_stop_the_server_with_one_line_per_problem() {
 }
 
 #[tokio::test]
-async fn the_server_stops_cleanly_on_sigterm_and_sigint() {
+async fn the_server_says_it_shuts_down_gracefully_and_frees_its_port_on_sigterm_and_sigint() {
     for signal in ["-TERM", "-INT"] {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
@@ -189,11 +189,13 @@ async fn the_server_stops_cleanly_on_sigterm_and_sigint() {
             .port();
         let mut env = test_env();
         env.insert("ROOMGATE__SERVER__PORT".into(), port.to_string());
-        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_roomgate"))
+        env.insert("ROOMGATE__LOG__FORMAT".into(), "json".into());
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_roomgate"))
             .env_clear()
             .envs(env)
             .current_dir(repo_path(""))
-            .stdout(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
         let client = reqwest::Client::new();
@@ -215,10 +217,35 @@ async fn the_server_stops_cleanly_on_sigterm_and_sigint() {
             .args([signal, &child.id().to_string()])
             .status()
             .unwrap();
-        let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
             .await
             .unwrap();
-        assert!(status.success(), "{signal}: {status:?}");
+        assert!(out.status.success(), "{signal}: {:?}", out.status);
+        assert!(out.stderr.is_empty(), "{signal}: {}", text(&out.stderr));
+
+        // What the operator reads: listening, then the graceful shutdown, in that order.
+        let messages: Vec<String> = text(&out.stdout)
+            .lines()
+            .map(|line| {
+                let line: serde_json::Value = serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("{signal}: not a JSON log line ({e}): {line}"));
+                line["message"].as_str().unwrap_or_default().to_owned()
+            })
+            .collect();
+        let position = |wanted: &str| messages.iter().position(|m| m == wanted);
+        let listening = position("roomgate is listening");
+        let shutting_down = position("shutting down: finishing the requests under way");
+        assert!(
+            listening.is_some() && shutting_down > listening,
+            "{signal}: {messages:#?}"
+        );
+
+        // And the port is free: nothing answers there any more.
+        let refused = tokio::net::TcpStream::connect(("127.0.0.1", port)).await;
+        assert!(
+            refused.is_err(),
+            "{signal}: the port still accepts connections"
+        );
     }
 }
 

@@ -10,7 +10,7 @@
 use std::{
     sync::{
         Arc,
-        atomic::{AtomicU8, Ordering},
+        atomic::{AtomicU8, AtomicUsize, Ordering},
     },
     time::Duration,
 };
@@ -208,6 +208,8 @@ enum Mode {
 struct FlakyVendor {
     address: String,
     mode: Arc<AtomicU8>,
+    /// Connections accepted so far: one per call (a reset leaves no path to count by).
+    connections: Arc<AtomicUsize>,
 }
 
 impl FlakyVendor {
@@ -215,9 +217,12 @@ impl FlakyVendor {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("http://{}", listener.local_addr().unwrap());
         let mode = Arc::new(AtomicU8::new(Mode::Good as u8));
+        let connections = Arc::new(AtomicUsize::new(0));
         let shared = mode.clone();
+        let counted = connections.clone();
         tokio::spawn(async move {
             while let Ok((socket, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
                 let mode = match shared.load(Ordering::SeqCst) {
                     0 => Mode::Good,
                     1 => Mode::Reset,
@@ -229,11 +234,19 @@ impl FlakyVendor {
                 tokio::spawn(serve(socket, mode));
             }
         });
-        FlakyVendor { address, mode }
+        FlakyVendor {
+            address,
+            mode,
+            connections,
+        }
     }
 
     fn set(&self, mode: Mode) {
         self.mode.store(mode as u8, Ordering::SeqCst);
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 }
 
@@ -378,14 +391,28 @@ async fn rooms_seen_before_survive_resets_half_answers_5xx_429_and_huge_answers(
         Mode::HugeChunked,
     ] {
         vendor.set(mode);
-        // Past the TTL: every view now also starts a refresh, which fails.
+        // Past the TTL (and past the last refresh's timeout): every view now also starts
+        // a refresh, which fails. Views of the cached room are the only calls now, so
+        // views go on until two refreshes have reached the vendor: the first one failed,
+        // and the room was still there (served, and stale again) afterwards.
         tokio::time::sleep(Duration::from_millis(1100)).await;
-        for _ in 0..3 {
+        let before = vendor.connections();
+        let mut views = 0;
+        while vendor.connections() < before + 2 {
+            assert!(
+                views < 50,
+                "{mode:?}: {} refreshes reached the vendor in {views} views",
+                vendor.connections() - before
+            );
             let (status, html) = app.get_html(&format!("/room/{SEEN}")).await;
             assert_eq!(status, 200, "{mode:?}");
             assert!(html.contains("Seen before"), "{mode:?}");
+            views += 1;
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let (status, html) = app.get_html(&format!("/room/{SEEN}")).await;
+        assert_eq!(status, 200, "{mode:?}: after two failed refreshes");
+        assert!(html.contains("Seen before"), "{mode:?}");
         assert_unavailable(&app, UNSEEN, &format!("{mode:?}")).await;
         assert_eq!(app.get("/healthz").await.status(), 200, "{mode:?}");
     }
@@ -446,22 +473,48 @@ async fn a_token_that_stops_working_mid_run_keeps_cached_rooms_and_role_checks()
     drop(working);
 
     // Now the token is refused everywhere, and signing in again is refused too.
+    let refused = |message: &str| {
+        ResponseTemplate::new(401).set_body_json(json!({"error": {"message": message}}))
+    };
     Mock::given(method("POST"))
         .and(path("/api/auth/login"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_json(json!({"error": {"message": "Invalid client credentials"}})),
-        )
+        .respond_with(refused("Invalid client credentials"))
+        .named("signing in again, refused")
+        .expect(1)
         .mount(&vendor.server)
         .await;
     Mock::given(method("GET"))
-        .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_json(json!({"error": {"message": "Token expired"}})),
-        )
+        .and(path("/api/widgets/7"))
+        .respond_with(refused("Token expired"))
+        .named("the cached room's refresh, refused")
+        .expect(1)
+        .mount(&vendor.server)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(refused("Token expired"))
         .mount(&vendor.server)
         .await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
+
+    // Past the TTL: the first view starts a refresh, which the vendor refuses; signing
+    // in again is refused too, and from then on calls wait for the sign-in back-off (on
+    // the app's clock, which stands still) instead of reaching the vendor.
+    let (status, html) = app.get_html(&format!("/room/{SEEN}")).await;
+    assert_eq!(status, 200, "the cached room stays up");
+    assert!(html.contains("Cached room"));
+    let mut waited = 0;
+    while !app
+        .logs()
+        .contains("room refresh failed; serving the cached room")
+    {
+        assert!(
+            waited < 100,
+            "no refresh of the cached room failed within 5 s ({} calls to the vendor for it)",
+            vendor.calls_to("/api/widgets/7").await
+        );
+        waited += 1;
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     for _ in 0..3 {
         let (status, html) = app.get_html(&format!("/room/{SEEN}")).await;

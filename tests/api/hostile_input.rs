@@ -1,11 +1,22 @@
-use crate::helpers::{L, embed_block, embed_json, spawn_app};
+use crate::helpers::{L, TestApp, embed_block, embed_json, new_client, spawn_app};
 
 fn encode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
 
+/// The page `client` gets for the room link with `?_nickname={sent}`.
+async fn page_with_nickname(app: &TestApp, client: &reqwest::Client, sent: &str) -> String {
+    let res = client
+        .get(app.url(&format!("/room/{L}?_nickname={}", encode(sent))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{sent:?}");
+    res.text().await.unwrap()
+}
+
 #[tokio::test]
-async fn hostile_nicknames_stay_data() {
+async fn hostile_nicknames_stay_data_and_blank_ones_are_dropped() {
     let app = spawn_app().await;
     let long = "ż".repeat(10_000);
     // (nickname sent, what the embed must receive: the cleaned value, or none)
@@ -34,28 +45,45 @@ async fn hostile_nicknames_stay_data() {
         ("tab\tnew\nline", Some("tabnewline")),
         ("\u{0}\u{1b}[31m", Some("[31m")),
         ("   ", None),
+        ("\u{0}\u{7}\u{1b}\u{7f}", None),
+        ("\t\r\n \u{b}", None),
         (long.as_str(), None),
     ];
+    const EARLIER: &str = "Earlier Name";
     for (sent, expected) in cases {
-        let (status, html) = app
-            .get_html(&format!("/room/{L}?_nickname={}", encode(sent)))
-            .await;
-        assert_eq!(status, 200, "{sent:?}");
+        // A first visit with nothing remembered.
+        let html = page_with_nickname(&app, &new_client(), sent).await;
         let raw = embed_json(&html).unwrap();
         for c in ['<', '>', '&', '\u{2028}', '\u{2029}'] {
             assert!(!raw.contains(c), "{sent:?}: raw {c:?} in the data block");
         }
-        let nickname = embed_block(&html).unwrap().options.nickname;
-        // A dropped value falls back to the one remembered from the previous case, so
-        // compare only accepted values.
-        if let Some(expected) = expected {
-            assert_eq!(nickname.as_deref(), Some(expected), "{sent:?}");
-        }
+        assert_eq!(
+            embed_block(&html).unwrap().options.nickname.as_deref(),
+            expected,
+            "{sent:?}: a first visit"
+        );
         assert!(
             !html.contains("<script>alert(1)"),
             "{sent:?}: no markup reaches the page"
         );
         assert!(!html.contains("<img src=x"), "{sent:?}");
+
+        // A visitor who gave a name before: a dropped value does not replace it.
+        let returning = new_client();
+        page_with_nickname(&app, &returning, EARLIER).await;
+        let html = page_with_nickname(&app, &returning, sent).await;
+        assert_eq!(
+            embed_block(&html).unwrap().options.nickname.as_deref(),
+            Some(expected.unwrap_or(EARLIER)),
+            "{sent:?}: a visitor with a remembered name"
+        );
+        let res = returning.get(app.url(&format!("/room/{L}"))).send().await;
+        let html = res.unwrap().text().await.unwrap();
+        assert_eq!(
+            embed_block(&html).unwrap().options.nickname.as_deref(),
+            Some(expected.unwrap_or(EARLIER)),
+            "{sent:?}: the name remembered for the clean link"
+        );
     }
 }
 

@@ -147,14 +147,66 @@ async fn a_huge_or_broken_query_is_ignored_not_refused() {
     );
 }
 
+/// Sends `request` on a new connection and returns everything the server sends until it
+/// closes the connection (or 5 s pass).
+async fn raw_answer(address: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(address.trim_start_matches("http://"))
+        .await
+        .unwrap();
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut received = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut received),
+    )
+    .await;
+    String::from_utf8_lossy(&received).into_owned()
+}
+
 #[tokio::test]
 async fn head_answers_like_get_without_a_body() {
     let app = spawn_app().await;
-    let res = app.head(&format!("/room/{L}")).await;
-    assert_eq!(res.status(), 200);
-    assert!(res.headers().get("content-security-policy").is_some());
-    assert!(res.text().await.unwrap().is_empty());
-    assert_eq!(app.head("/room/999-999-999").await.status(), 404);
+    for (path, status) in [
+        (format!("/room/{L}"), 200),
+        ("/room/999-999-999".into(), 404),
+    ] {
+        let get = app.get(&path).await;
+        assert_eq!(get.status(), status, "GET {path}");
+        let get_headers = get.headers().clone();
+        assert!(
+            !get.text().await.unwrap().is_empty(),
+            "GET {path} has a body"
+        );
+        let head = app.head(&path).await;
+        assert_eq!(head.status(), status, "HEAD {path}");
+        for name in ["content-type", "content-security-policy", "cache-control"] {
+            assert_eq!(
+                head.headers().get(name),
+                get_headers.get(name),
+                "HEAD {path}: {name} as for GET"
+            );
+        }
+
+        // Raw, because an HTTP client never reads the body of an answer to HEAD.
+        let answer = raw_answer(
+            &app.address,
+            &format!("HEAD {path} HTTP/1.1\r\nHost: rooms.test\r\nConnection: close\r\n\r\n"),
+        )
+        .await;
+        let (head, rest) = answer
+            .split_once("\r\n\r\n")
+            .unwrap_or_else(|| panic!("HEAD {path}: no complete header block in {answer:?}"));
+        assert!(
+            head.starts_with(&format!("HTTP/1.1 {status} ")),
+            "HEAD {path}: {head}"
+        );
+        assert!(
+            rest.is_empty(),
+            "HEAD {path}: {} bytes follow the header block: {rest:.200}",
+            rest.len()
+        );
+    }
 }
 
 #[tokio::test]

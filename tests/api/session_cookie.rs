@@ -1,4 +1,4 @@
-use crate::helpers::{L, embed_block, spawn_app, spawn_app_with};
+use crate::helpers::{L, TestApp, embed_block, load_settings, spawn_app, spawn_app_with, test_env};
 
 async fn set_cookie(app: &crate::helpers::TestApp, path: &str) -> String {
     let res = reqwest::Client::new()
@@ -82,47 +82,141 @@ async fn a_tampered_or_foreign_cookie_is_a_fresh_session() {
     }
 }
 
-#[tokio::test]
-async fn the_cookie_stays_under_4_kb_with_the_longest_values_in_every_room() {
-    let app = spawn_app().await;
-    let token = "t".repeat(128);
-    let nickname: String =
-        url::form_urlencoded::byte_serialize("ż".repeat(100).as_bytes()).collect();
-    let avatar = format!("https%3A%2F%2Fcdn.example.com%2F{}", "a".repeat(2000));
-    let email = format!("{}%40example.com", "e".repeat(60));
-    for room in [L, "222-222-222", "234-234-234", L, "222-222-222"] {
-        let path = format!(
-            "/room/{room}?_nickname={nickname}&_email={email}&_avatar_url={avatar}\
-             &_personal_token={token}&_password_token={token}&_registrant_token={token}"
-        );
-        let res = app.client.get(app.url(&path)).send().await.unwrap();
-        assert_eq!(res.status(), 200);
-        if let Some(cookie) = res.headers().get("set-cookie") {
-            assert!(
-                cookie.len() < 4096,
-                "{room}: cookie is {} bytes",
-                cookie.len()
-            );
+/// A token of the longest length (128), telling which room it was given for.
+fn longest_token(room: usize, kind: &str) -> String {
+    let mark = format!("{kind}{room}-");
+    format!("{mark}{}", "t".repeat(128 - mark.len()))
+}
+
+/// The query of a visit with the longest tokens for room number `room`, and `extra`.
+fn longest_tokens_query(room: usize, extra: &str) -> String {
+    format!(
+        "_personal_token={}&_password_token={}&_registrant_token={}{extra}",
+        longest_token(room, "p"),
+        longest_token(room, "w"),
+        longest_token(room, "g"),
+    )
+}
+
+/// For each of `rooms`, whether its clean link still finds the token given for it.
+async fn rooms_remembered(app: &TestApp, rooms: &[String]) -> Vec<bool> {
+    let mut remembered = Vec::new();
+    for (i, room) in rooms.iter().enumerate() {
+        let (status, html) = app.get_html(&format!("/room/{room}")).await;
+        assert_eq!(status, 200, "{room}");
+        let token = embed_block(&html).unwrap().options.personal_token;
+        match token {
+            None => remembered.push(false),
+            Some(t) if t == longest_token(i, "p") => remembered.push(true),
+            Some(t) => panic!("{room}: the clean link shows another room's token {t}"),
         }
-        let html = res.text().await.unwrap();
-        assert_eq!(
-            embed_block(&html)
-                .unwrap()
-                .options
-                .personal_token
-                .as_deref(),
-            Some(token.as_str()),
-            "{room}: the newest room's token is used"
+    }
+    remembered
+}
+
+/// Visits `/room/{room}?{query}`; checks the answer and the size of any cookie it sets.
+async fn visit(app: &TestApp, room: &str, query: &str) -> String {
+    let res = app
+        .client
+        .get(app.url(&format!("/room/{room}?{query}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200, "{room}");
+    if let Some(cookie) = res.headers().get("set-cookie") {
+        assert!(
+            cookie.len() < 4096,
+            "{room}: the cookie is {} bytes",
+            cookie.len()
         );
     }
-    let (_, html) = app.get_html("/room/222-222-222").await;
-    assert_eq!(
-        embed_block(&html)
-            .unwrap()
-            .options
-            .personal_token
-            .as_deref(),
-        Some(token.as_str()),
-        "the clean link of the latest room still finds its token"
+    res.text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_cookie_stays_under_4_kb_with_the_longest_values_in_every_room() {
+    let max_rooms = load_settings(&test_env()).unwrap().session.max_rooms;
+    let rooms: Vec<String> = (0..max_rooms + 3)
+        .map(|i| format!("{n}-{n}-{n}", n = 700 + i))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("rooms.toml");
+    let entries: String = rooms
+        .iter()
+        .map(|r| format!("[[rooms]]\nlicense = \"{r}\"\nname = \"Room {r}\"\n\n"))
+        .collect();
+    std::fs::write(&catalog, entries).unwrap();
+    let app = spawn_app_with(|env| {
+        env.insert(
+            "ROOMGATE__CATALOG__PATH".into(),
+            catalog.display().to_string(),
+        );
+    })
+    .await;
+
+    // The longest tokens in more rooms than a session keeps: the newest `max_rooms`
+    // rooms keep theirs, and the oldest room is the first to lose them.
+    for (i, room) in rooms.iter().enumerate() {
+        let html = visit(&app, room, &longest_tokens_query(i, "")).await;
+        assert_eq!(
+            embed_block(&html).unwrap().options.personal_token,
+            Some(longest_token(i, "p")),
+            "{room}: the room's own token is used"
+        );
+        let expected: Vec<bool> = (0..=i).map(|j| i - j < max_rooms).collect();
+        assert_eq!(
+            rooms_remembered(&app, &rooms[..=i]).await,
+            expected,
+            "after {} rooms, the newest {max_rooms} keep their tokens",
+            i + 1
+        );
+    }
+
+    // The longest name, email and picture as well, in every room again: the cookie
+    // still fits, so fewer rooms keep their tokens, and still the oldest go first.
+    let nickname = "ż".repeat(100);
+    let email = format!(
+        "{}@{}.{}.{}.com",
+        "e".repeat(64),
+        "d".repeat(63),
+        "d".repeat(63),
+        "d".repeat(57)
+    );
+    assert_eq!(email.len(), 254);
+    let avatar = format!("https://cdn.example.com/{}", "a".repeat(2048 - 24));
+    assert_eq!(avatar.len(), 2048);
+    let mut longest = String::new();
+    for (name, value) in [
+        ("_nickname", &nickname),
+        ("_email", &email),
+        ("_avatar_url", &avatar),
+    ] {
+        let value: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
+        longest.push_str(&format!("&{name}={value}"));
+    }
+    for (i, room) in rooms.iter().enumerate() {
+        let html = visit(&app, room, &longest_tokens_query(i, &longest)).await;
+        let options = embed_block(&html).unwrap().options;
+        assert_eq!(
+            options.personal_token,
+            Some(longest_token(i, "p")),
+            "{room}"
+        );
+        assert_eq!(
+            options.nickname.as_deref(),
+            Some(nickname.as_str()),
+            "{room}"
+        );
+        assert_eq!(options.email.as_deref(), Some(email.as_str()), "{room}");
+    }
+    let remembered = rooms_remembered(&app, &rooms).await;
+    let kept = remembered.iter().filter(|k| **k).count();
+    assert!(
+        (1..max_rooms).contains(&kept),
+        "the longest values leave room for fewer rooms: {remembered:?}"
+    );
+    assert!(
+        remembered.ends_with(&vec![true; kept]),
+        "the newest rooms keep their tokens, the oldest lose them: {remembered:?}"
     );
 }
