@@ -529,13 +529,23 @@ mod tests {
     fn control_takes_json_whatever_the_content_type_and_form_data() {
         // What `curl -d '{"fail": true}'` sends, labelled as a form by curl.
         let c = parse_control(br#" {"fail": true, "latency_ms": 5} "#).unwrap();
-        assert_eq!((c.fail, c.latency_ms, c.fail_rate), (Some(true), Some(5), None));
+        assert_eq!(
+            (c.fail, c.latency_ms, c.fail_rate),
+            (Some(true), Some(5), None)
+        );
         let c = parse_control(b"fail=false&fail_rate=0.5").unwrap();
-        assert_eq!((c.fail, c.latency_ms, c.fail_rate), (Some(false), None, Some(0.5)));
+        assert_eq!(
+            (c.fail, c.latency_ms, c.fail_rate),
+            (Some(false), None, Some(0.5))
+        );
         let c = parse_control(b"").unwrap();
         assert_eq!((c.fail, c.latency_ms, c.fail_rate), (None, None, None));
         assert!(parse_control(b"fail=maybe").unwrap_err().contains("fail"));
         assert!(parse_control(b"outage=1").unwrap_err().contains("outage"));
-        assert!(parse_control(b"{\"fail\": 3}").unwrap_err().contains("JSON"));
+        assert!(
+            parse_control(b"{\"fail\": 3}")
+                .unwrap_err()
+                .contains("JSON")
+        );
     }
 }
