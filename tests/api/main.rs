@@ -10,6 +10,8 @@ mod cli;
 mod configuration;
 mod fake_vendor;
 mod faults;
+mod hardening_requests;
+mod hardening_sessions;
 mod headers;
 mod health;
 mod helpers;

@@ -1,0 +1,1 @@
+//! Hardening (issue: outside security review): tests named after the review's items.
