@@ -41,9 +41,18 @@ pub struct Client {
     max_body: usize,
 }
 
+/// Installs rustls's ring crypto provider for the whole process, before any HTTP client
+/// is built: reqwest is built without a provider of its own (aws-lc, its default, is a
+/// large C library that doubled the first build). Calling it again does nothing.
+pub fn install_crypto_provider() {
+    // An error only says a provider is installed already (by an earlier call).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 impl Client {
     /// A client for `api.base_url` with `api.timeout_ms` for connecting and for the whole call.
     pub fn new(api: &ApiSettings) -> Result<Self, String> {
+        install_crypto_provider();
         let mut base = api.base_url.clone();
         if !base.ends_with('/') {
             base.push('/');

@@ -10,5 +10,5 @@ pub mod models;
 pub mod token_store;
 
 pub use auth::{Api, Auth};
-pub use client::Client;
+pub use client::{Client, install_crypto_provider};
 pub use error::ApiError;

@@ -198,7 +198,7 @@ async fn the_server_says_it_shuts_down_gracefully_and_frees_its_port_on_sigterm_
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        let client = reqwest::Client::new();
+        let client = crate::helpers::plain_client();
         let mut up = false;
         for _ in 0..100 {
             if client

@@ -189,8 +189,15 @@ async fn spawn(settings: Settings, source: Option<Source>, clock: HandClock) -> 
     }
 }
 
+/// A client with reqwest's defaults (it follows redirects, keeps no cookies).
+pub fn plain_client() -> reqwest::Client {
+    roomgate::livewebinar::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 /// A browser-like client: keeps cookies, does not follow redirects.
 pub fn new_client() -> reqwest::Client {
+    roomgate::livewebinar::install_crypto_provider();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

@@ -1113,7 +1113,7 @@ fn record_worker_panics() {
 
 /// The session cookie `app` sets on a page that remembers a nickname.
 async fn cookie_of(app: &crate::helpers::TestApp, nickname: &str) -> String {
-    let res = reqwest::Client::new()
+    let res = crate::helpers::plain_client()
         .get(app.url(&format!("/room/{L}?_nickname={nickname}")))
         .send()
         .await

@@ -1,7 +1,7 @@
 use crate::helpers::{L, TestApp, embed_block, load_settings, spawn_app, spawn_app_with, test_env};
 
 async fn set_cookie(app: &crate::helpers::TestApp, path: &str) -> String {
-    let res = reqwest::Client::new()
+    let res = crate::helpers::plain_client()
         .get(app.url(path))
         .send()
         .await
@@ -45,7 +45,7 @@ async fn the_secure_cookie_uses_the_host_prefix() {
 #[tokio::test]
 async fn a_page_without_anything_to_remember_sets_no_cookie() {
     let app = spawn_app().await;
-    let res = reqwest::Client::new()
+    let res = crate::helpers::plain_client()
         .get(app.url(&format!("/room/{L}")))
         .send()
         .await
@@ -70,7 +70,7 @@ async fn a_tampered_or_foreign_cookie_is_a_fresh_session() {
         ("tampered cookie", tampered.as_str()),
         ("garbage", "roomgate=%%%not-base64"),
     ] {
-        let res = reqwest::Client::new()
+        let res = crate::helpers::plain_client()
             .get(app.url(&format!("/room/{L}")))
             .header("cookie", cookie)
             .send()
