@@ -179,13 +179,20 @@ impl Auth {
 
     /// Whether calls can be authenticated now; may sign in once to find out.
     pub async fn readiness(&self) -> Readiness {
-        match self.bearer().await {
-            Ok(_) => Readiness::Ready,
-            Err(e) => Readiness::NotReady(match e {
-                ApiError::NotSignedIn(reason) => reason,
-                other => format!("signing in to the vendor failed: {other}"),
-            }),
-        }
+        let detail = match self.bearer().await {
+            Ok(_) => return Readiness::Ready,
+            Err(ApiError::NotSignedIn(reason)) => reason,
+            Err(other) => format!("signing in to the vendor failed: {other}"),
+        };
+        let state = self.state.lock().await;
+        let code = match &self.mode {
+            Mode::OAuth { .. } if state.reconnect_needed => "reconnect_needed",
+            Mode::OAuth { .. } if state.refresh.is_none() && state.access.is_none() => {
+                "not_connected"
+            }
+            _ => "vendor_sign_in_failed",
+        };
+        Readiness::NotReady { code, detail }
     }
 
     /// Gets a new access token: log in, or refresh the OAuth token.

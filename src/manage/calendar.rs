@@ -1,8 +1,15 @@
-//! Calendar invitations (RFC 5545) for scheduled rooms. The `icalendar` crate does the
-//! escaping of `,;\` and new lines and the folding of long lines.
+//! Calendar invitations (RFC 5545) for scheduled rooms.
+//!
+//! Room names and agendas come from the vendor or the catalog, so they may hold any
+//! character. Each text is first cleaned ([`plain_text`]: carriage returns and other
+//! control characters removed, line breaks kept); the `icalendar` crate then escapes
+//! `\ ; ,` and line breaks in every property whose type is TEXT, and folds long lines.
+//! It does not know that RFC 7986's `NAME` is TEXT, so `NAME` says so itself
+//! (`VALUE=TEXT`). The tests parse the files back and check that no text can start a
+//! line of its own.
 
 use chrono::{DateTime, Utc};
-use icalendar::{Calendar, Component, Event, EventLike};
+use icalendar::{Calendar, Component, Event, EventLike, Property};
 
 use crate::rooms::Room;
 
@@ -27,16 +34,18 @@ pub fn room_calendar(
         room.license,
         role.unwrap_or("attendee")
     );
+    let name = plain_text(&room.name);
     let summary = match role {
-        Some(role) => format!("{} ({role})", room.name),
-        None => room.name.clone(),
+        Some(role) => format!("{name} ({role})"),
+        None => name.clone(),
     };
-    let description = if room.agenda.trim().is_empty() {
+    let agenda = plain_text(&room.agenda);
+    let description = if agenda.trim().is_empty() {
         format!("Join: {link}")
     } else {
-        format!("{}\n\nJoin: {link}", room.agenda.trim())
+        format!("{}\n\nJoin: {link}", agenda.trim())
     };
-    let event = Event::new()
+    let mut event = Event::new()
         .uid(&uid)
         .summary(&summary)
         .description(&description)
@@ -46,7 +55,6 @@ pub fn room_calendar(
         .location(link)
         .timestamp(now)
         .done();
-    let mut event = event;
     let event = match room.repeat {
         Some(repeat) => {
             let mut rule = format!("FREQ={}", repeat.every.rrule_name());
@@ -59,11 +67,24 @@ pub fn room_calendar(
     };
     Some(
         Calendar::new()
-            .name(&room.name)
+            .append_property(
+                Property::new("NAME", &name)
+                    .add_parameter("VALUE", "TEXT")
+                    .done(),
+            )
+            .append_property(Property::new("X-WR-CALNAME", &name))
             .push(event)
             .done()
             .to_string(),
     )
+}
+
+/// `text` without carriage returns or other control characters (line breaks stay): a
+/// lone CR would end a content line in many parsers.
+fn plain_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect()
 }
 
 /// The host part of a base URL, for UIDs.

@@ -36,7 +36,12 @@ pub struct Unavailable {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Readiness {
     Ready,
-    NotReady(String),
+    /// `code` is a short fixed reason, the only one `/readyz` shows; `detail` (which may
+    /// hold the vendor's own words: host names, account ids) goes only to the log.
+    NotReady {
+        code: &'static str,
+        detail: String,
+    },
 }
 
 /// Something that can find rooms by key. The catalog implements it now; the vendor API

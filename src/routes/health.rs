@@ -11,11 +11,16 @@ pub async fn healthz() -> HttpResponse {
         .body("ok\n")
 }
 
-/// 200 when the room source is usable, else 503 with the reason (JSON either way).
+/// 200 when the room source is usable, else 503 with a short fixed reason code (JSON
+/// either way). The source's own words go to the log only: they can name the vendor's
+/// hosts and account ids, and `/readyz` is often reachable from outside.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     match state.source.readiness().await {
         Readiness::Ready => HttpResponse::Ok().json(serde_json::json!({ "ready": true })),
-        Readiness::NotReady(reason) => HttpResponse::ServiceUnavailable()
-            .json(serde_json::json!({ "ready": false, "reason": reason })),
+        Readiness::NotReady { code, detail } => {
+            tracing::warn!(reason = code, %detail, "not ready");
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({ "ready": false, "reason": code }))
+        }
     }
 }

@@ -239,13 +239,13 @@ async fn repeated_login_failures_back_off_doubling_the_pause_each_time() {
 }
 
 #[tokio::test]
-async fn readyz_names_the_sign_in_problem_and_pages_answer_503() {
+async fn h7_readyz_gives_a_fixed_reason_code_and_the_vendors_words_go_only_to_the_log() {
     let vendor = Vendor::start().await;
+    let vendor_words = "Invalid client secret for client internal-id 42 at db10.corp.local";
     Mock::given(method("POST"))
         .and(path("/api/auth/login"))
         .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_json(json!({"error": {"message": "Invalid client credentials"}})),
+            ResponseTemplate::new(401).set_body_json(json!({"error": {"message": vendor_words}})),
         )
         .expect(1)
         .mount(&vendor.server)
@@ -253,12 +253,22 @@ async fn readyz_names_the_sign_in_problem_and_pages_answer_503() {
     let app = spawn_api_app(&vendor, |_| {}).await;
     let res = app.get("/readyz").await;
     assert_eq!(res.status(), 503);
-    let body: serde_json::Value = res.json().await.unwrap();
-    let reason = body["reason"].as_str().unwrap();
-    assert!(reason.contains("Invalid client credentials"), "{reason}");
+    let body = res.text().await.unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&body).unwrap(),
+        json!({"ready": false, "reason": "vendor_sign_in_failed"})
+    );
     assert!(
-        !reason.contains(crate::fake_vendor::CLIENT_SECRET),
-        "no secret in the reason"
+        !body.contains("db10") && !body.contains("internal-id"),
+        "{body}"
+    );
+    assert!(
+        app.logs().contains(vendor_words),
+        "the log has the vendor's words"
+    );
+    assert!(
+        !app.logs().contains(crate::fake_vendor::CLIENT_SECRET),
+        "no secret in the log"
     );
     assert_eq!(app.get("/room/555-555-555").await.status(), 503);
 }

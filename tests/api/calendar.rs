@@ -176,3 +176,67 @@ async fn a_repeating_room_invites_to_its_next_occurrence_with_a_repeat_rule() {
         "until the end of 3 December in Warsaw"
     );
 }
+
+/// The calendar's own properties (NAME, X-WR-CALNAME …), as written.
+fn calendar_properties(ics: &str) -> HashMap<String, String> {
+    let mut reader = ical::IcalParser::new(std::io::BufReader::new(ics.as_bytes()));
+    let calendar = reader.next().expect("one calendar").expect("it parses");
+    calendar
+        .properties
+        .iter()
+        .map(|p| (p.name.clone(), p.value.clone().unwrap_or_default()))
+        .collect()
+}
+
+#[tokio::test]
+async fn h6_a_name_or_agenda_with_line_breaks_cannot_add_calendar_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("rooms.toml");
+    std::fs::write(
+        &catalog,
+        r#"[[rooms]]
+license = "901-901-901"
+name = "Name\nX-INJECTED:evil"
+type = "scheduled"
+start = "2026-12-01T15:00:00Z"
+agenda = "First\rX-CR-INJECTED:evil\r\nX-AGENDA:evil; with, specials \\"
+"#,
+    )
+    .unwrap();
+    let app = spawn_app_with(|env| {
+        env.insert(
+            "ROOMGATE__CATALOG__PATH".into(),
+            catalog.display().to_string(),
+        );
+    })
+    .await;
+    let ics = app
+        .get("/room/901-901-901/calendar.ics")
+        .await
+        .text()
+        .await
+        .unwrap();
+    for line in ics.split("\r\n") {
+        assert!(
+            !line.starts_with("X-INJECTED")
+                && !line.starts_with("X-CR-INJECTED")
+                && !line.starts_with("X-AGENDA"),
+            "a line of its own: {line:?}\n{ics}"
+        );
+        assert!(
+            !line.contains('\r') && !line.contains('\n'),
+            "a raw break in {line:?}"
+        );
+    }
+    let calendar = calendar_properties(&ics);
+    assert_eq!(unescape(&calendar["NAME"]), "Name\nX-INJECTED:evil");
+    assert_eq!(unescape(&calendar["X-WR-CALNAME"]), "Name\nX-INJECTED:evil");
+    let event = event_properties(&ics);
+    assert_eq!(unescape(&event["SUMMARY"]), "Name\nX-INJECTED:evil");
+    assert!(
+        unescape(&event["DESCRIPTION"])
+            .starts_with("FirstX-CR-INJECTED:evil\nX-AGENDA:evil; with, specials \\\n\nJoin: "),
+        "CR removed, the rest kept as text: {:?}",
+        unescape(&event["DESCRIPTION"])
+    );
+}
