@@ -24,6 +24,8 @@ pub mod i18n;
 pub mod livewebinar;
 /// Operators' tools: rooms, links, invitations, calendar files.
 pub mod manage;
+/// Server-side records of one-time things: used SSO tokens and OAuth states, ended sign-ins.
+pub mod one_time;
 /// Is this request from the operator (admin token checks).
 pub mod operator;
 /// Rendered pages of visitors who bring nothing of their own.

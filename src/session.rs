@@ -3,18 +3,29 @@
 //! The whole state lives in one encrypted cookie (actix-session's cookie store in private
 //! mode), so it must stay small: tokens are kept for a bounded number of recent rooms and
 //! the oldest are dropped until the serialised state fits [`STATE_BUDGET_BYTES`].
+//!
+//! A cookie cannot be revoked: a copy saved before a sign-out still holds the identity.
+//! Each sign-in therefore gets a random id, ending it records the id on the server
+//! (`AppState::ended_sign_ins`), and [`forget_ended_sign_ins`] drops an identity whose
+//! sign-in has ended from every request before a handler sees it.
 
 use actix_session::{
-    Session, SessionMiddleware,
+    Session, SessionExt, SessionMiddleware,
     config::{CookieContentSecurity, PersistentSession},
     storage::CookieSessionStore,
 };
-use actix_web::cookie::{Key, SameSite, time::Duration as CookieDuration};
+use actix_web::{
+    body::MessageBody,
+    cookie::{Key, SameSite, time::Duration as CookieDuration},
+    dev::{ServiceRequest, ServiceResponse},
+    middleware::Next,
+    web,
+};
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use crate::{error::PageError, room::query::RoomQuery};
+use crate::{error::PageError, room::query::RoomQuery, startup::AppState};
 
 /// Session key under which [`VisitorState`] is stored.
 pub const STATE_KEY: &str = "v";
@@ -47,6 +58,10 @@ pub struct VisitorState {
     /// A signed-in identity handed over by the company's site; locks the name fields.
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "i")]
     pub identity: Option<Identity>,
+    /// The random id of the sign-in that stored `identity`: ending the sign-in records it
+    /// on the server, which a saved copy of the cookie cannot undo.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "s")]
+    pub sign_in_id: Option<String>,
 }
 
 /// Tokens remembered for one room.
@@ -122,22 +137,84 @@ impl VisitorState {
         *self != before
     }
 
-    /// Drops the oldest rooms past `max_rooms`, then until the state fits the budget.
+    /// Drops the oldest rooms past `max_rooms`, then values until the state fits the
+    /// budget: older rooms, avatars (the visitor's own, then the identity's), the newest
+    /// room, the visitor's own name and address, the identity's address. What is left (the
+    /// identity's name of at most 100 characters and a few short tokens) always fits.
     pub fn fit(&mut self, max_rooms: usize) {
         if self.rooms.len() > max_rooms {
             let excess = self.rooms.len() - max_rooms;
             self.rooms.drain(..excess);
         }
         // The newest room's tokens matter more than an avatar picture.
-        while self.serialised_len() > STATE_BUDGET_BYTES && self.rooms.len() > 1 {
+        while self.over_budget() && self.rooms.len() > 1 {
             self.rooms.remove(0);
         }
-        if self.serialised_len() > STATE_BUDGET_BYTES {
+        // The visitor's own picture is hidden behind the identity's while signed in.
+        if self.over_budget() {
             self.avatar_url = None;
         }
-        if self.serialised_len() > STATE_BUDGET_BYTES {
+        if self.over_budget()
+            && let Some(identity) = &mut self.identity
+        {
+            identity.avatar_url = None;
+        }
+        if self.over_budget() {
             self.rooms.clear();
         }
+        // Only unusually long names and addresses are left; the signed-in person's own
+        // values outrank what the visitor typed before.
+        if self.over_budget() {
+            self.nickname = None;
+            self.email = None;
+        }
+        if self.over_budget()
+            && let Some(identity) = &mut self.identity
+        {
+            identity.email = None;
+        }
+    }
+
+    /// Signs `identity` in, replacing any other, under a new sign-in id and with a new
+    /// anti-CSRF token (one known before the sign-in, perhaps planted by another site, must
+    /// not act for the signed-in person), then fits the state into the cookie.
+    pub fn sign_in(&mut self, identity: Identity, max_rooms: usize) {
+        self.identity = Some(identity);
+        self.sign_in_id = Some(new_sign_in_id());
+        self.csrf = Some(new_secret_token());
+        self.fit(max_rooms);
+    }
+
+    /// Forgets the signed-in identity (the caller records the sign-in as ended).
+    pub fn sign_out(&mut self) {
+        self.identity = None;
+        self.sign_in_id = None;
+    }
+
+    /// The sign-in to record as ended when this one signs out or in again: its id, and
+    /// the instant until which its identity would count (the record keeps it that long).
+    pub fn sign_in_to_end(&self) -> Option<(&str, i64)> {
+        match (&self.identity, &self.sign_in_id) {
+            (Some(identity), Some(id)) => Some((id, identity.expires_at)),
+            _ => None,
+        }
+    }
+
+    /// Drops the identity when `ended(id, until)` says its sign-in has ended, or when it has
+    /// no sign-in id (a cookie from before ids existed cannot be signed out, so it no
+    /// longer counts). True when something was dropped.
+    pub fn forget_ended_sign_in(&mut self, ended: impl FnOnce(&str, i64) -> bool) -> bool {
+        let Some(identity) = &self.identity else {
+            return false;
+        };
+        let is_over = match &self.sign_in_id {
+            Some(id) => ended(id, identity.expires_at),
+            None => true,
+        };
+        if is_over {
+            self.sign_out();
+        }
+        is_over
     }
 
     /// This session's anti-CSRF token, created on first use (the caller saves the state).
@@ -150,6 +227,10 @@ impl VisitorState {
         self.csrf
             .as_deref()
             .is_some_and(|mine| bool::from(mine.as_bytes().ct_eq(given.as_bytes())))
+    }
+
+    fn over_budget(&self) -> bool {
+        self.serialised_len() > STATE_BUDGET_BYTES
     }
 
     fn serialised_len(&self) -> usize {
@@ -171,6 +252,13 @@ pub fn new_secret_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// 128 random bits, base64url: names one sign-in (unique, not secret; the cookie is
+/// encrypted anyway).
+fn new_sign_in_id() -> String {
+    let bytes: [u8; 16] = rand::random();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// The visitor's state; an unreadable or tampered cookie counts as a fresh session.
 pub fn load(session: &Session) -> VisitorState {
     session
@@ -185,6 +273,31 @@ pub fn save(session: &Session, state: &VisitorState) -> Result<(), PageError> {
     session
         .insert(STATE_KEY, state)
         .map_err(|e| PageError::Unexpected(anyhow::anyhow!("cannot store the session: {e}")))
+}
+
+/// Middleware inside the session middleware: a signed-in identity whose sign-in has ended
+/// on the server is dropped from the session (and from the cookie sent back) before any
+/// handler reads it.
+pub async fn forget_ended_sign_ins(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    if let Some(state) = req.app_data::<web::Data<AppState>>() {
+        let session = req.get_session();
+        let mut remembered = load(&session);
+        let ended = |id: &str, until: i64| state.ended_sign_ins.was_used(id, until);
+        if remembered.forget_ended_sign_in(ended) {
+            tracing::info!(
+                security_event = "sso_ended_session_replayed",
+                "the identity of an ended sign-in came back in a cookie: it no longer counts"
+            );
+            if save(&session, &remembered).is_err() {
+                // Never let the identity through: drop the whole session instead.
+                session.purge();
+            }
+        }
+    }
+    next.call(req).await
 }
 
 /// The cookie's name: `__Host-roomgate` whenever it is `Secure`, which the prefix demands.
@@ -281,6 +394,91 @@ mod tests {
         assert_eq!(s.csrf_token(), token, "stable within a session");
         assert!(s.csrf_matches(&token));
         assert!(!s.csrf_matches(&new_secret_token()));
+    }
+
+    fn identity(name: &str, avatar_bytes: usize) -> Identity {
+        Identity {
+            name: name.into(),
+            email: Some(format!("{}@example.com", "g".repeat(60))),
+            avatar_url: Some(format!("https://x.example/{}", "b".repeat(avatar_bytes))),
+            expires_at: 1_000,
+        }
+    }
+
+    #[test]
+    fn signing_in_rotates_the_csrf_token_and_names_the_sign_in() {
+        let mut s = VisitorState::default();
+        let before = s.csrf_token().to_owned();
+        s.sign_in(identity("Ada", 10), 5);
+        let first_id = s.sign_in_id.clone().expect("a sign-in id");
+        assert_ne!(s.csrf_token(), before);
+        assert_eq!(s.sign_in_to_end(), Some((first_id.as_str(), 1_000)));
+        s.sign_in(identity("Grace", 10), 5);
+        assert_eq!(s.identity.as_ref().unwrap().name, "Grace", "replaced");
+        assert_ne!(s.sign_in_id.as_deref(), Some(first_id.as_str()));
+        s.sign_out();
+        assert_eq!((s.identity.is_none(), s.sign_in_to_end()), (true, None));
+    }
+
+    #[test]
+    fn an_identity_whose_sign_in_ended_or_has_no_id_is_forgotten() {
+        let mut s = VisitorState::default();
+        s.sign_in(identity("Ada", 10), 5);
+        assert!(!s.forget_ended_sign_in(|_, _| false));
+        assert!(s.identity.is_some());
+        let id = s.sign_in_id.clone().unwrap();
+        assert!(s.forget_ended_sign_in(|ended, until| ended == id && until == 1_000));
+        assert!(s.identity.is_none() && s.sign_in_id.is_none());
+
+        let mut legacy = VisitorState {
+            identity: Some(identity("Old", 10)),
+            ..VisitorState::default()
+        };
+        assert!(
+            legacy.forget_ended_sign_in(|_, _| false),
+            "no id: cannot be ended"
+        );
+        assert!(!legacy.forget_ended_sign_in(|_, _| true), "nothing left");
+    }
+
+    #[test]
+    fn a_signed_in_state_always_fits_dropping_avatars_first() {
+        let mut s = VisitorState {
+            nickname: Some("ł".repeat(100)),
+            email: Some(format!("{}@example.com", "a".repeat(60))),
+            avatar_url: Some(format!("https://x.example/{}", "a".repeat(2000))),
+            ..VisitorState::default()
+        };
+        for i in 0..5 {
+            s.remember(
+                &format!("{i:03}-000-000"),
+                &query_with_token(&"t".repeat(128)),
+                5,
+            );
+        }
+        s.sign_in(identity("ł", 2000), 5);
+        assert!(s.serialised_len() <= STATE_BUDGET_BYTES);
+        assert_eq!(s.avatar_url, None, "the visitor's own picture went first");
+        let kept = s.identity.as_ref().unwrap();
+        assert_eq!(kept.avatar_url, None, "then the identity's");
+        assert!(kept.email.is_some(), "before anything else of the identity");
+        assert!(
+            s.room("004-000-000").is_some(),
+            "and before the newest room"
+        );
+        assert!(s.nickname.is_some() && s.email.is_some());
+
+        // Every field at its limit: the avatar goes, the identity stays.
+        s.sign_in(identity(&"𝔊".repeat(100), 2000), 5);
+        s.oauth_state = Some(OAuthState {
+            value: new_secret_token(),
+            issued_at: 0,
+        });
+        s.fit(5);
+        assert!(s.serialised_len() <= STATE_BUDGET_BYTES);
+        let kept = s.identity.as_ref().unwrap();
+        assert_eq!(kept.name, "𝔊".repeat(100));
+        assert_eq!(kept.avatar_url, None);
     }
 
     #[test]

@@ -26,6 +26,7 @@ use crate::{
         token_store::{FileTokenStore, TokenStore},
     },
     manage::{Backend, Manager},
+    one_time::UsedOnce,
     page_cache::PageCache,
     pages::Pages,
     room::validate::LicensePattern,
@@ -65,6 +66,10 @@ pub struct AppState {
     pub page_cache: PageCache,
     /// Checks sign-in tokens; `None` turns `/sso` off.
     pub sso: Option<SsoVerifier>,
+    /// Sign-ins that were signed out or replaced: their cookies no longer sign in.
+    pub ended_sign_ins: UsedOnce,
+    /// OAuth `state` values already brought back to `/oauth/callback`.
+    pub used_oauth_states: UsedOnce,
     /// Language when nothing else chooses one.
     pub default_language: Language,
     /// The operator's token; `None` turns the operator surface off.
@@ -309,7 +314,11 @@ fn run(
         public_origin: origin_of(&settings.server.public_url),
         require_nickname: settings.rooms.require_nickname,
         max_rooms: settings.session.max_rooms,
-        guesses: GuessThrottle::new(settings.security.role_guess_limit, Duration::from_secs(60)),
+        guesses: GuessThrottle::new(
+            settings.security.role_guess_limit,
+            Duration::from_secs(60),
+            settings.security.ipv6_prefix_len,
+        ),
         trusted_proxies: settings.trusted_proxies(),
         clock,
         api,
@@ -317,12 +326,17 @@ fn run(
         oauth,
         page_cache: PageCache::new(10_000),
         sso: SsoVerifier::new(&settings.sso),
+        // One entry per sign-out, each after a sign-in signed with `sso.secret`.
+        ended_sign_ins: UsedOnce::new("ended sign-ins", 100_000),
+        // Only the operator starts authorizations.
+        used_oauth_states: UsedOnce::new("used oauth states", 1_000),
         default_language: Language::from_code(&settings.branding.default_language)
             .unwrap_or(Language::En),
         admin_token: settings.admin.token.clone(),
         admin_guesses: GuessThrottle::new(
             settings.security.role_guess_limit,
             Duration::from_secs(60),
+            settings.security.ipv6_prefix_len,
         ),
     });
     let theme = web::Data::new(ThemeSheet::new(&settings.branding.primary_color));
@@ -343,6 +357,9 @@ fn run(
                 crate::body_deadline::cut_off_slow_bodies,
             ))
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
+            .wrap(actix_web::middleware::from_fn(
+                session::forget_ended_sign_ins,
+            ))
             .wrap(session::middleware(key.clone(), secure))
             .wrap(security_headers(&settings))
             .wrap(TracingLogger::<RedactedSpans>::new())

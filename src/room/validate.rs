@@ -67,8 +67,10 @@ pub fn clean_email(raw: &str) -> Option<String> {
     .then(|| trimmed.to_owned())
 }
 
-/// An avatar URL: absolute `https:` with a host, no user info, at most 2048 bytes.
+/// An avatar URL: absolute `https:` with a host, no user info, at most 2048 bytes as
+/// passed on (after percent-encoding, which can triple the length).
 pub fn clean_avatar_url(raw: &str) -> Option<String> {
+    // Refuse absurd input before parsing it; the limit itself applies to the result.
     if raw.len() > AVATAR_URL_MAX_BYTES {
         return None;
     }
@@ -76,8 +78,9 @@ pub fn clean_avatar_url(raw: &str) -> Option<String> {
     (url.scheme() == "https"
         && url.host_str().is_some_and(|h| !h.is_empty())
         && url.username().is_empty()
-        && url.password().is_none())
-    .then(|| url.to_string())
+        && url.password().is_none()
+        && url.as_str().len() <= AVATAR_URL_MAX_BYTES)
+        .then(|| url.to_string())
 }
 
 #[cfg(test)]
@@ -158,5 +161,14 @@ mod tests {
         ] {
             assert_eq!(clean_avatar_url(bad), None, "{bad:?} must be refused");
         }
+    }
+
+    #[test]
+    fn the_avatar_limit_applies_to_the_encoded_url() {
+        let fits = format!("https://cdn.example.com/{}", "é".repeat(337));
+        assert_eq!(clean_avatar_url(&fits).map(|u| u.len()), Some(2046));
+        let grows_past = format!("https://cdn.example.com/{}", "é".repeat(338));
+        assert!(grows_past.len() < AVATAR_URL_MAX_BYTES);
+        assert_eq!(clean_avatar_url(&grows_past), None);
     }
 }

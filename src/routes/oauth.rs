@@ -81,7 +81,9 @@ pub async fn callback(
         }
     }
 
-    // The state is used up by this request, whatever happens next.
+    // The state is used up by this request, whatever happens next: in the cookie sent
+    // back, and on the server, since a copy of the cookie saved before this request
+    // still holds it.
     let mut remembered = session::load(&session);
     let expected = remembered.oauth_state.take();
     if expected.is_some() {
@@ -89,11 +91,18 @@ pub async fn callback(
     }
     let now = state.now().timestamp();
     let state_ok = match (&expected, &given_state) {
-        (Some(exp), Some(given)) => {
-            now - exp.issued_at <= STATE_MAX_AGE_SECS
-                && bool::from(exp.value.as_bytes().ct_eq(given.as_bytes()))
+        (Some(expected), given) => {
+            let first_use = state.used_oauth_states.first_use(
+                &expected.value,
+                expected.issued_at.saturating_add(STATE_MAX_AGE_SECS),
+                now,
+            );
+            first_use
+                && given
+                    .as_deref()
+                    .is_some_and(|g| state_matches(expected, g, now))
         }
-        _ => false,
+        (None, _) => false,
     };
     if !state_ok {
         tracing::warn!(
@@ -144,4 +153,10 @@ pub async fn callback(
     Ok(state
         .pages
         .respond(StatusCode::OK, "notice.html", &page, lang))
+}
+
+/// Whether `given` is the session's `expected` state, still fresh at `now` (Unix seconds).
+fn state_matches(expected: &OAuthState, given: &str, now: i64) -> bool {
+    now.saturating_sub(expected.issued_at) <= STATE_MAX_AGE_SECS
+        && bool::from(expected.value.as_bytes().ct_eq(given.as_bytes()))
 }

@@ -37,27 +37,26 @@ pub async fn sign_in(
     let mut remembered = session::load(&session);
     let lang = i18n::choose(&req, remembered.lang.as_deref(), state.default_language);
     let now = state.now().timestamp();
-    let identity = match token.as_deref().map(|t| verifier.verify(t, now)) {
-        Some(Ok(identity)) => identity,
-        refused => {
-            let reason = match refused {
-                Some(Err(e)) => e.to_string(),
-                _ => "no token".to_owned(),
-            };
-            tracing::warn!(security_event = "sso_rejected", %reason, "sign-in token refused");
-            let page = ErrorPage {
-                title: lang.word("error_sso_title"),
-                message: lang.word("error_sso_text"),
-                ..ErrorPage::for_status(StatusCode::BAD_REQUEST, lang)
-            };
-            return Ok(state
-                .pages
-                .respond(StatusCode::BAD_REQUEST, "error.html", &page, lang));
-        }
+    let verified = match token.as_deref().map(|t| verifier.verify(t, now)) {
+        Some(Ok(verified)) => verified,
+        Some(Err(e)) => return Ok(refused(&state, lang, &e.to_string())),
+        None => return Ok(refused(&state, lang, "no token")),
     };
+    // A sign-in replaces any earlier one, which ends like a sign-out.
+    let replaced = remembered
+        .sign_in_to_end()
+        .map(|(id, until)| (id.to_owned(), until));
+    remembered.sign_in(verified.identity.clone(), state.max_rooms);
+    // Used up only now that the new state is ready: a sign-in that failed earlier leaves
+    // the token usable for a retry.
+    if let Err(e) = verifier.use_up(&verified, now) {
+        return Ok(refused(&state, lang, &e.to_string()));
+    }
+    if let Some((id, until)) = replaced {
+        end_sign_in(&state, &id, until, now);
+    }
     // A new sign-in gets a new session (no fixation), keeping the visitor's own values.
     session.renew();
-    remembered.identity = Some(identity);
     session::save(&session, &remembered)?;
     tracing::info!(
         security_event = "sso_signed_in",
@@ -72,6 +71,25 @@ pub async fn sign_in(
         .finish())
 }
 
+/// The one 400 page for every refused token; the reason goes only to the log.
+fn refused(state: &AppState, lang: i18n::Language, reason: &str) -> HttpResponse {
+    tracing::warn!(security_event = "sso_rejected", %reason, "sign-in token refused");
+    let page = ErrorPage {
+        title: lang.word("error_sso_title"),
+        message: lang.word("error_sso_text"),
+        ..ErrorPage::for_status(StatusCode::BAD_REQUEST, lang)
+    };
+    state
+        .pages
+        .respond(StatusCode::BAD_REQUEST, "error.html", &page, lang)
+}
+
+/// Records a sign-in as ended on the server, until its identity would have expired anyway:
+/// a saved copy of the cookie then no longer signs in (see `session::forget_ended_sign_ins`).
+fn end_sign_in(state: &AppState, id: &str, until: i64, now: i64) {
+    state.ended_sign_ins.first_use(id, until, now);
+}
+
 /// The sign-out form.
 #[derive(Debug, Deserialize)]
 pub struct LogoutForm {
@@ -80,7 +98,8 @@ pub struct LogoutForm {
     return_to: String,
 }
 
-/// Clears the signed-in identity (CSRF token and same origin required).
+/// Clears the signed-in identity (CSRF token and same origin required) and ends its
+/// sign-in on the server.
 #[tracing::instrument(name = "sso logout", skip_all)]
 pub async fn sign_out(
     req: HttpRequest,
@@ -90,7 +109,10 @@ pub async fn sign_out(
 ) -> Result<HttpResponse, PageError> {
     let mut remembered = session::load(&session);
     check_form(&req, &state.public_origin, &remembered, &form.csrf)?;
-    remembered.identity = None;
+    if let Some((id, until)) = remembered.sign_in_to_end() {
+        end_sign_in(&state, id, until, state.now().timestamp());
+    }
+    remembered.sign_out();
     session.renew();
     session::save(&session, &remembered)?;
     let target = safe_return_path(&form.return_to).unwrap_or_else(|| "/".to_owned());

@@ -12,10 +12,10 @@ use wiremock::{
 use crate::fake_vendor::{CLIENT_ID, Vendor, spawn_api_app, widget};
 use crate::helpers::{PUBLIC_URL, TestApp, new_client};
 
-const ADMIN: &str = "admin-token-0123456789-abcdefghijkl";
+pub(crate) const ADMIN: &str = "admin-token-0123456789-abcdefghijkl";
 const ROOM: &str = "555-555-555";
 
-fn basic(password: &str) -> String {
+pub(crate) fn basic(password: &str) -> String {
     let raw = format!("admin:{password}");
     format!(
         "Basic {}",
@@ -23,7 +23,11 @@ fn basic(password: &str) -> String {
     )
 }
 
-async fn oauth_app(vendor: &Vendor, token_file: &Path, extra: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn oauth_app(
+    vendor: &Vendor,
+    token_file: &Path,
+    extra: &[(&str, &str)],
+) -> TestApp {
     let token_file = token_file.display().to_string();
     let extra: Vec<(String, String)> = extra
         .iter()
@@ -66,7 +70,7 @@ async fn connect(app: &TestApp) -> String {
     q["state"].clone()
 }
 
-async fn exchange_answers(vendor: &Vendor, code: &str, answer: Value, times: u64) {
+pub(crate) async fn exchange_answers(vendor: &Vendor, code: &str, answer: Value, times: u64) {
     let redirect: String =
         url::form_urlencoded::byte_serialize(format!("{PUBLIC_URL}/oauth/callback").as_bytes())
             .collect();

@@ -8,25 +8,25 @@ use serde_json::{Value, json};
 
 use crate::helpers::{L, TestApp, embed_block, input_value, spawn_app, spawn_app_with};
 
-const SECRET: &str = "sso-secret-0123456789-0123456789-abcdef";
+pub(crate) const SECRET: &str = "sso-secret-0123456789-0123456789-abcdef";
 
 /// The apps' clock (`TEST_NOW`): tokens are minted at the instant the app believes it is.
-fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     crate::helpers::test_now().timestamp()
 }
 
-fn claims(name: &str, jti: &str) -> Value {
+pub(crate) fn claims(name: &str, jti: &str) -> Value {
     json!({
         "name": name, "email": "grace@example.com", "avatar_url": "https://cdn.example.com/g.png",
         "iat": now(), "exp": now() + 120, "jti": jti,
     })
 }
 
-fn sign(claims: &Value) -> String {
+pub(crate) fn sign(claims: &Value) -> String {
     sign_with(Header::new(Algorithm::HS256), claims, SECRET)
 }
 
-fn sign_with(header: Header, claims: &Value, secret: &str) -> String {
+pub(crate) fn sign_with(header: Header, claims: &Value, secret: &str) -> String {
     encode(
         &header,
         claims,
@@ -39,7 +39,7 @@ fn b64(v: &Value) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
 }
 
-async fn sso_app(extra: &[(&str, &str)]) -> TestApp {
+pub(crate) async fn sso_app(extra: &[(&str, &str)]) -> TestApp {
     let extra: Vec<(String, String)> = extra
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -51,7 +51,7 @@ async fn sso_app(extra: &[(&str, &str)]) -> TestApp {
     .await
 }
 
-async fn hand_over(app: &TestApp, token: &str, return_to: &str) -> reqwest::Response {
+pub(crate) async fn hand_over(app: &TestApp, token: &str, return_to: &str) -> reqwest::Response {
     let return_to: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
     app.get(&format!("/sso?token={token}&return_to={return_to}"))
         .await
