@@ -176,6 +176,9 @@ pub struct CacheSettings {
     pub index_min_interval_secs: u64,
     /// Most rooms kept.
     pub capacity: u64,
+    /// Most "no such room" answers kept, apart from the rooms so that unknown keys never
+    /// push a real room out.
+    pub negative_capacity: u64,
 }
 
 /// The operator's surface (`/oauth/connect`, the admin API).
@@ -217,6 +220,9 @@ pub struct SecuritySettings {
     pub frame_ancestors: String,
     /// Wrong role hashes per client per minute before answers turn into 429.
     pub role_guess_limit: u32,
+    /// IPv6 clients are throttled by this prefix (64: one budget per /64), since a single
+    /// subscriber is usually given a whole /64 and can send from any address in it.
+    pub ipv6_prefix_len: u8,
 }
 
 /// The company's look.
@@ -224,6 +230,8 @@ pub struct SecuritySettings {
 pub struct BrandingSettings {
     pub site_name: String,
     pub logo_url: String,
+    /// The tab icon (`<link rel="icon">`, and where `/favicon.ico` redirects).
+    pub favicon_url: String,
     pub primary_color: String,
     #[serde(default)]
     pub support_url: String,
@@ -394,16 +402,26 @@ impl Settings {
         if self.security.role_guess_limit == 0 {
             out.push("security.role_guess_limit: must be at least 1".into());
         }
+        // Shorter than /32 (a whole ISP's usual allocation), unrelated networks share a budget.
+        if !(32..=128).contains(&self.security.ipv6_prefix_len) {
+            out.push("security.ipv6_prefix_len: must be between 32 and 128 (64: one budget per IPv6 /64)".into());
+        }
         if !is_hex_color(&self.branding.primary_color) {
             out.push(format!(
                 "branding.primary_color: `{}` is not a colour like #1f6feb",
                 self.branding.primary_color
             ));
         }
-        let logo = &self.branding.logo_url;
-        let logo_on_this_site = logo.starts_with('/') && !logo.starts_with("//");
-        if !logo_on_this_site && !logo.starts_with("https://") {
-            out.push("branding.logo_url: must be a path on this site or an https:// URL".into());
+        for (name, url) in [
+            ("branding.logo_url", &self.branding.logo_url),
+            ("branding.favicon_url", &self.branding.favicon_url),
+        ] {
+            let on_this_site = url.starts_with('/') && !url.starts_with("//");
+            if !on_this_site && !url.starts_with("https://") {
+                out.push(format!(
+                    "{name}: must be a path on this site or an https:// URL"
+                ));
+            }
         }
         if !self.branding.support_url.is_empty()
             && parse_any_http_url(&self.branding.support_url).is_err()
@@ -467,6 +485,13 @@ impl Settings {
         }
         if c.capacity == 0 {
             out.push("cache.capacity: must be at least 1".into());
+        }
+        if c.negative_capacity == 0 {
+            out.push("cache.negative_capacity: must be at least 1".into());
+        }
+        // A room created at the vendor stays 404 this long; moka also refuses absurd TTLs.
+        if c.negative_ttl_secs > 86_400 {
+            out.push("cache.negative_ttl_secs: must be at most 86400 (a day)".into());
         }
         if let Some(secret) = &self.sso.secret
             && secret.expose_secret().len() < 32

@@ -17,10 +17,9 @@ pub const BASIC_USER: &str = "admin";
 
 /// The password of an `Authorization: Basic` header whose user is `admin`.
 pub fn basic_password(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(AUTHORIZATION)?.to_str().ok()?;
-    let encoded = value.strip_prefix("Basic ")?;
+    let encoded = credentials(authorization(req)?, "Basic")?;
     let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
+        .decode(encoded)
         .ok()?;
     let text = String::from_utf8(decoded).ok()?;
     let (user, password) = text.split_once(':')?;
@@ -29,12 +28,19 @@ pub fn basic_password(req: &HttpRequest) -> Option<String> {
 
 /// The token of an `Authorization: Bearer` header.
 pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get(AUTHORIZATION)?
-        .to_str()
-        .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    credentials(authorization(req)?, "Bearer")
+}
+
+fn authorization(req: &HttpRequest) -> Option<&str> {
+    req.headers().get(AUTHORIZATION)?.to_str().ok()
+}
+
+/// The credentials of an `Authorization` value of `scheme`. The scheme is matched without
+/// regard to case (RFC 9110 §11.1: `bearer` and `BASIC` are as good as `Bearer` and
+/// `Basic`), and must be followed by at least one space.
+fn credentials<'a>(value: &'a str, scheme: &str) -> Option<&'a str> {
+    let (given, rest) = value.split_once(' ')?;
+    given.eq_ignore_ascii_case(scheme).then_some(rest.trim())
 }
 
 /// Why a request is not the operator's.
@@ -53,17 +59,19 @@ pub fn check(state: &AppState, req: &HttpRequest, presented: Option<&str>) -> Re
     let Some(expected) = &state.admin_token else {
         return Err(Refusal::SurfaceOff);
     };
-    let client = client_ip(req, &state.trusted_proxies);
-    if state.admin_guesses.is_blocked(client) {
-        return Err(Refusal::Throttled);
-    }
+    // Reserved before the comparison and kept only for a wrong token, so that requests
+    // arriving together cannot all slip past the limit (see `throttle`).
+    let attempt = state
+        .admin_guesses
+        .reserve(client_ip(req, &state.trusted_proxies))
+        .ok_or(Refusal::Throttled)?;
     let Some(given) = presented else {
         return Err(Refusal::Unauthorized);
     };
     if bool::from(expected.expose_secret().as_bytes().ct_eq(given.as_bytes())) {
         Ok(())
     } else {
-        state.admin_guesses.record_failure(client);
+        attempt.failed();
         tracing::warn!(
             security_event = "admin_token_mismatch",
             "wrong operator token"
@@ -81,4 +89,25 @@ pub fn require_basic(state: &AppState, req: &HttpRequest) -> Result<(), PageErro
             challenge: BASIC_CHALLENGE,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::credentials;
+
+    #[test]
+    fn the_scheme_is_matched_without_regard_to_case() {
+        for value in ["Bearer abc", "bearer abc", "BEARER abc", "Bearer   abc "] {
+            assert_eq!(credentials(value, "Bearer"), Some("abc"), "{value}");
+        }
+        assert_eq!(credentials("basic YTpi", "Basic"), Some("YTpi"));
+    }
+
+    #[test]
+    fn another_scheme_or_no_space_is_no_credential() {
+        assert_eq!(credentials("Basic abc", "Bearer"), None);
+        assert_eq!(credentials("Bearerabc", "Bearer"), None);
+        assert_eq!(credentials("Bearer", "Bearer"), None);
+        assert_eq!(credentials("Bear abc", "Bearer"), None);
+    }
 }

@@ -8,7 +8,10 @@
 //! - "No such room" is cached for `cache.negative_ttl_secs`, and an unknown key lists the
 //!   vendor's rooms again at most once per `cache.index_min_interval_secs`, so random
 //!   keys cannot make roomgate hammer the vendor.
-//! - At most `cache.capacity` rooms.
+//! - At most `cache.capacity` rooms, and apart from them at most
+//!   `cache.negative_capacity` unknown keys: anyone can send well-formed keys that no room
+//!   has, and in a shared cache they would push the real rooms out (and with them their
+//!   stale-if-error protection).
 //!
 //! The vendor has no lookup by room key: an index of key → id is built by listing all
 //! widgets, and details come from `GET widgets/{id}`.
@@ -36,6 +39,7 @@ pub struct CachePolicy {
     pub negative_ttl: Duration,
     pub index_min_interval: Duration,
     pub capacity: u64,
+    pub negative_capacity: u64,
 }
 
 impl From<&CacheSettings> for CachePolicy {
@@ -46,6 +50,7 @@ impl From<&CacheSettings> for CachePolicy {
             negative_ttl: Duration::from_secs(c.negative_ttl_secs),
             index_min_interval: Duration::from_secs(c.index_min_interval_secs),
             capacity: c.capacity,
+            negative_capacity: c.negative_capacity,
         }
     }
 }
@@ -58,11 +63,21 @@ struct Listing {
     failure: Option<ApiError>,
 }
 
-/// One cached answer and when it was fetched.
+/// One cached room (found, or gone since) and when it was fetched.
 #[derive(Debug)]
 struct Entry {
     lookup: Lookup,
     fetched: Instant,
+}
+
+/// Why a fetch brought no room to cache.
+#[derive(Debug, thiserror::Error)]
+enum Miss {
+    /// The vendor has no room with this key: remembered in the negative cache.
+    #[error("no such room")]
+    NotFound,
+    #[error(transparent)]
+    Vendor(#[from] ApiError),
 }
 
 /// Rooms of the vendor API behind the cache.
@@ -75,7 +90,10 @@ struct Inner {
     api: Api,
     pattern: LicensePattern,
     policy: CachePolicy,
+    /// Rooms the vendor has, or had (gone).
     rooms: Cache<String, Arc<Entry>>,
+    /// Keys the vendor has no room for, each for `negative_ttl`.
+    missing: Cache<String, ()>,
     index: RwLock<Arc<Index>>,
     /// When the index was last listed, and how that went; the lock makes listings
     /// single-flight.
@@ -92,12 +110,17 @@ impl Directory {
             // Past this age an entry is of no use, even while the vendor is down.
             .time_to_live(policy.max_stale.max(policy.ttl))
             .build();
+        let missing = Cache::builder()
+            .max_capacity(policy.negative_capacity)
+            .time_to_live(policy.negative_ttl)
+            .build();
         Directory {
             inner: Arc::new(Inner {
                 api,
                 pattern,
                 policy,
                 rooms,
+                missing,
                 index: RwLock::new(Arc::new(Index::new())),
                 index_listed: tokio::sync::Mutex::new(None),
                 refreshing: Mutex::new(HashSet::new()),
@@ -113,6 +136,7 @@ impl Directory {
     /// Forgets `license`, so the next view fetches it again (after an operator's change).
     pub async fn invalidate(&self, license: &str) {
         self.inner.rooms.invalidate(license).await;
+        self.inner.missing.invalidate(license).await;
     }
 
     /// Forgets the index too, so a new room is found at once.
@@ -144,25 +168,29 @@ impl RoomSource for Directory {
     async fn lookup(&self, license: &str) -> Result<Lookup, Unavailable> {
         let inner = &self.inner;
         if let Some(entry) = inner.rooms.get(license).await {
-            let age = entry.fetched.elapsed();
-            match entry.lookup {
-                Lookup::NotFound if age < inner.policy.negative_ttl => return Ok(Lookup::NotFound),
-                Lookup::NotFound => inner.rooms.invalidate(license).await,
-                _ if age < inner.policy.ttl => return Ok(entry.lookup.clone()),
-                _ => {
-                    self.refresh_in_background(license);
-                    return Ok(entry.lookup.clone());
-                }
+            if entry.fetched.elapsed() >= inner.policy.ttl {
+                self.refresh_in_background(license);
             }
+            return Ok(entry.lookup.clone());
         }
-        let fetched = inner
+        if inner.missing.contains_key(license) {
+            return Ok(Lookup::NotFound);
+        }
+        // Only rooms go into `rooms`: "no such room" comes back as an error, which moka
+        // shares with every waiter of this key without caching it.
+        match inner
             .rooms
             .try_get_with(license.to_owned(), inner.fetch(license))
             .await
-            .map_err(|e| Unavailable {
-                reason: e.to_string(),
-            })?;
-        Ok(fetched.lookup.clone())
+        {
+            Ok(entry) => Ok(entry.lookup.clone()),
+            Err(miss) => match miss.as_ref() {
+                Miss::NotFound => Ok(Lookup::NotFound),
+                Miss::Vendor(e) => Err(Unavailable {
+                    reason: e.to_string(),
+                }),
+            },
+        }
     }
 
     async fn readiness(&self) -> Readiness {
@@ -188,7 +216,9 @@ impl Directory {
         tokio::spawn(async move {
             match inner.fetch(&license).await {
                 Ok(entry) => inner.rooms.insert(license.clone(), entry).await,
-                Err(e) => {
+                // No longer listed: now in the negative cache, so out of the rooms.
+                Err(Miss::NotFound) => inner.rooms.invalidate(&license).await,
+                Err(Miss::Vendor(e)) => {
                     tracing::warn!(error = %e, "room refresh failed; serving the cached room")
                 }
             }
@@ -202,10 +232,14 @@ impl Directory {
 }
 
 impl Inner {
-    /// Asks the vendor about `license`: its id from the index, then its details.
-    async fn fetch(&self, license: &str) -> Result<Arc<Entry>, ApiError> {
+    /// Asks the vendor about `license`: its id from the index, then its details. A key
+    /// without a room is remembered in the negative cache here, once per fetch.
+    async fn fetch(&self, license: &str) -> Result<Arc<Entry>, Miss> {
         let lookup = match self.id_for(license).await? {
-            None => Lookup::NotFound,
+            None => {
+                self.missing.insert(license.to_owned(), ()).await;
+                return Err(Miss::NotFound);
+            }
             Some(id) => match self.api.widget(id).await {
                 Ok(widget) => {
                     let mut room = widget.to_room();
@@ -216,7 +250,7 @@ impl Inner {
                 Err(ApiError::NotFound { .. } | ApiError::Vendor { status: 403, .. }) => {
                     Lookup::Gone
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(e.into()),
             },
         };
         Ok(Arc::new(Entry {

@@ -1,5 +1,9 @@
 //! The admin API under `/admin/api/`: JSON in and out, `Authorization: Bearer <admin.token>`
 //! only (cookies are ignored). Without `admin.token` every route answers 404.
+//!
+//! Handlers take the raw payload and read it only once the token checks out: a body
+//! extractor would read (and wait for) the body of anyone, and answer a large one 413
+//! before an unauthenticated client had been told 401.
 
 use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
@@ -23,6 +27,10 @@ pub enum AdminError {
     Refused(Refusal),
     #[error("{0}")]
     BadJson(String),
+    #[error("the body is larger than {} KiB", BODY_LIMIT / 1024)]
+    TooLarge,
+    #[error("the body could not be read")]
+    Unreadable,
     #[error("no such room")]
     BadKey,
     #[error(transparent)]
@@ -35,7 +43,8 @@ impl ResponseError for AdminError {
             AdminError::Refused(Refusal::SurfaceOff) | AdminError::BadKey => StatusCode::NOT_FOUND,
             AdminError::Refused(Refusal::Throttled) => StatusCode::TOO_MANY_REQUESTS,
             AdminError::Refused(Refusal::Unauthorized) => StatusCode::UNAUTHORIZED,
-            AdminError::BadJson(_) => StatusCode::BAD_REQUEST,
+            AdminError::BadJson(_) | AdminError::Unreadable => StatusCode::BAD_REQUEST,
+            AdminError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AdminError::Manage(e) => {
                 StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_GATEWAY)
             }
@@ -91,6 +100,31 @@ fn license(req: &HttpRequest, state: &AppState) -> Result<String, AdminError> {
     .ok_or(AdminError::BadKey)
 }
 
+/// Largest request body: a room form or an invitation is a few hundred bytes.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// The JSON body of an authorized request, read only now and never past [`BODY_LIMIT`].
+async fn json_body<T: DeserializeOwned>(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<T, AdminError> {
+    // An announced length over the limit is refused without reading a byte.
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return Err(AdminError::TooLarge);
+    }
+    let body = match payload.to_bytes_limited(BODY_LIMIT).await {
+        Ok(Ok(body)) => body,
+        // A body cut off by the read deadline is answered 408 by `body_deadline`.
+        Ok(Err(_)) => return Err(AdminError::Unreadable),
+        Err(_) => return Err(AdminError::TooLarge),
+    };
+    parse(&body)
+}
+
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
     serde_json::from_slice(body)
         .map_err(|e| AdminError::BadJson(format!("the body is not acceptable JSON: {e}")))
@@ -108,11 +142,11 @@ pub async fn list(
 /// `POST /admin/api/rooms`.
 pub async fn create(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
     let manager = authorize(&req, &state)?;
-    let input: RoomInput = parse(&body)?;
+    let input: RoomInput = json_body(&req, payload).await?;
     let room = manager.create(&input).await?;
     Ok(HttpResponse::Created().json(room))
 }
@@ -129,12 +163,12 @@ pub async fn show(
 /// `PUT /admin/api/rooms/{license}`.
 pub async fn update(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
     let manager = authorize(&req, &state)?;
     let license = license(&req, &state)?;
-    let input: RoomInput = parse(&body)?;
+    let input: RoomInput = json_body(&req, payload).await?;
     Ok(HttpResponse::Ok().json(manager.update(&license, &input).await?))
 }
 
@@ -178,12 +212,12 @@ pub async fn links(
 /// `POST /admin/api/rooms/{license}/invitations`.
 pub async fn invite(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
     let manager = authorize(&req, &state)?;
     let license = license(&req, &state)?;
-    let input: InvitationInput = parse(&body)?;
+    let input: InvitationInput = json_body(&req, payload).await?;
     Ok(HttpResponse::Created().json(manager.invite(&license, &input).await?))
 }
 

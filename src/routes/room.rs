@@ -36,23 +36,34 @@ pub async fn room_page(
 ) -> Result<HttpResponse, PageError> {
     let path = super::room_path(&req, &state)?;
 
-    let client = client_ip(&req, &state.trusted_proxies);
-    if path.role_hash.is_some() && state.guesses.is_blocked(client) {
-        return Err(PageError::TooManyAttempts);
-    }
+    // Reserved before the lookup, which can take seconds on a cold room: overlapping
+    // guesses must not all pass before the first of them is found wrong. Every way out
+    // but a wrong hash gives the attempt back.
+    let attempt = match &path.role_hash {
+        Some(_) => Some(
+            state
+                .guesses
+                .reserve(client_ip(&req, &state.trusted_proxies))
+                .ok_or(PageError::TooManyAttempts)?,
+        ),
+        None => None,
+    };
     let room = active_room(state.source.as_ref(), &path.license).await?;
     let role = match &path.role_hash {
         None => None,
         Some(hash) => match role_for_hash(&room, hash) {
             Some(role) => Some((role, hash.as_str())),
             None => {
-                state.guesses.record_failure(client);
+                if let Some(attempt) = attempt {
+                    attempt.failed();
+                }
                 tracing::info!(security_event = "role_hash_mismatch", "wrong role hash");
                 // Exactly the answer of an unknown room: no oracle for guessing.
                 return Err(PageError::NotFound);
             }
         },
     };
+    drop(attempt);
 
     let query_string = req.query_string();
     let query = RoomQuery::parse(query_string);

@@ -1269,8 +1269,9 @@ async fn five_thousand_hostile_requests_get_no_5xx_and_the_server_stays_up() {
                     tokio::spawn(slow_client(address.clone(), head)),
                 ));
             }
-            // Every route that reads a body: forms, and the admin API with and without
-            // its token (the body is read before the token is looked at).
+            // Every route that reads a body: forms, and the admin API with its token.
+            // (Without the token the admin API answers 401 before reading any body:
+            // see hardening_requests::h13_….)
             let form = format!(
                 "Origin: {PUBLIC_URL}\r\nContent-Type: application/x-www-form-urlencoded\r\n"
             );
@@ -1283,12 +1284,6 @@ async fn five_thousand_hostile_requests_get_no_5xx_and_the_server_stays_up() {
                     "POST",
                     "/admin/api/rooms".to_owned(),
                     &admin,
-                    "{\"name\": \"",
-                ),
-                (
-                    "POST",
-                    "/admin/api/rooms".to_owned(),
-                    &json,
                     "{\"name\": \"",
                 ),
                 (
