@@ -29,6 +29,7 @@ pub struct FinishedPage;
 pub struct SiteView {
     pub name: String,
     pub logo_url: String,
+    pub favicon_url: String,
     pub support_url: Option<String>,
     /// Cache-buster for `/static/…` and `/theme.css` URLs.
     pub asset_version: String,
@@ -162,6 +163,7 @@ impl Pages {
         let site = SiteView {
             name: branding.site_name.clone(),
             logo_url: branding.logo_url.clone(),
+            favicon_url: branding.favicon_url.clone(),
             support_url: Some(branding.support_url.clone()).filter(|s| !s.is_empty()),
             asset_version,
         };

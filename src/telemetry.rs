@@ -41,8 +41,39 @@ where
                 .flatten_event(true)
                 .finish(),
         ),
-        LogFormat::Pretty => tracing::Dispatch::new(builder.compact().finish()),
+        LogFormat::Pretty => {
+            tracing::Dispatch::new(builder.compact().fmt_fields(escaped_fields()).finish())
+        }
     }
+}
+
+/// The pretty format's fields with every control character escaped: a value from a
+/// request (a token header, a name) with a line break must not write a line of its own.
+/// (The JSON format escapes its strings already.)
+fn escaped_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> {
+    use tracing_subscriber::field::MakeExt;
+    tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        let text = escape_controls(&format!("{value:?}"));
+        if field.name() == "message" {
+            write!(writer, "{text}")
+        } else {
+            write!(writer, "{field}={text}")
+        }
+    })
+    .delimited(" ")
+}
+
+/// `text` with control characters written as escapes (`\n`, `\u{1b}` …).
+fn escape_controls(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_debug().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// The request span of tracing-actix-web, with the target redacted.
@@ -90,12 +121,16 @@ const TARGET_MAX: usize = 256;
 pub fn redact_target(path: &str, query: &str) -> String {
     let mut out = String::with_capacity(path.len() + query.len());
     let segments: Vec<&str> = path.split('/').collect();
+    // Decided on the decoded segments, as the router matches them: `/%72oom/…` is a
+    // room link too.
+    let decoded = |i: usize| {
+        segments
+            .get(i)
+            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy())
+    };
     let is_role_link = segments.len() >= 4
-        && segments.get(1) == Some(&"room")
-        && !matches!(
-            segments.get(3),
-            Some(&"join") | Some(&"calendar.ics") | Some(&"")
-        );
+        && decoded(1).as_deref() == Some("room")
+        && !matches!(decoded(3).as_deref(), Some("join" | "calendar.ics" | ""));
     for (i, segment) in segments.iter().enumerate() {
         if i > 0 {
             out.push('/');
@@ -156,6 +191,58 @@ mod tests {
             redact_target("/room/123-123-123/S3cret/extra", ""),
             "/room/123-123-123/[redacted]"
         );
+    }
+
+    #[test]
+    fn h8_role_hashes_are_redacted_however_the_path_is_encoded() {
+        for path in [
+            "/%72oom/123-123-123/S3cretHash",
+            "/%72%6F%6Fm/123-123-123/S3cretHash",
+            "/room/123-123-123/%53%33cretHash",
+            "/r%6fom/123-123-123/S3cretHash/more",
+        ] {
+            let logged = redact_target(path, "");
+            assert!(
+                !logged.contains("S3cret") && !logged.contains("%53%33"),
+                "{path} -> {logged}"
+            );
+            assert!(logged.ends_with("/[redacted]"), "{path} -> {logged}");
+        }
+        assert_eq!(
+            redact_target("/r%6Fom/123-123-123/j%6Fin", ""),
+            "/r%6Fom/123-123-123/j%6Fin",
+            "the name prompt's form is no secret"
+        );
+    }
+
+    #[test]
+    fn h9_a_value_with_a_line_break_cannot_forge_a_pretty_log_line() {
+        let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = buffer.clone();
+        let settings = LogSettings {
+            format: LogFormat::Pretty,
+            level: "info".into(),
+        };
+        let dispatch = dispatch(&settings, move || Sink(sink.clone()));
+        tracing::dispatcher::with_default(&dispatch, || {
+            let reason = "bad alg \"HS256\nINFO forged: admin signed in\"";
+            tracing::warn!(%reason, "sign-in token refused: {}", "x\ny");
+        });
+        let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "one event, one line: {text}");
+        assert!(text.contains("HS256\\nINFO forged"), "{text}");
+    }
+
+    struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 
     #[test]

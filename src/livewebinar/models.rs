@@ -130,6 +130,10 @@ impl TokenAnswer {
     }
 }
 
+/// Room durations are checked up to a week, plus an hour of strict margin: a start
+/// must leave room for more than that before the end of representable time.
+const SCHEDULE_SPAN_DAYS: i64 = 8;
+
 impl Widget {
     /// roomgate's room for this widget.
     pub fn to_room(&self) -> Room {
@@ -138,7 +142,22 @@ impl Widget {
             .as_ref()
             .and_then(as_u64)
             .filter(|s| *s > 0)
-            .and_then(|s| DateTime::<Utc>::from_timestamp(i64::try_from(s).ok()?, 0));
+            .and_then(|s| DateTime::<Utc>::from_timestamp(i64::try_from(s).ok()?, 0))
+            .filter(|start| {
+                // A start so far off that its end (plus the strict margin) cannot be
+                // written as a date would break every time calculation: no schedule.
+                let fits = start
+                    .checked_add_signed(chrono::Duration::days(SCHEDULE_SPAN_DAYS))
+                    .is_some();
+                if !fits {
+                    tracing::warn!(
+                        widget = self.id,
+                        start_date = %start.timestamp(),
+                        "the widget's start date cannot be used; the room is served without a schedule"
+                    );
+                }
+                fits
+            });
         let kind = match self.kind.as_deref() {
             Some("permanent") => RoomKind::Permanent,
             Some("scheduled") => RoomKind::Scheduled,

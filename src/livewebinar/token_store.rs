@@ -116,12 +116,14 @@ impl FileTokenStore {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "tokens.json".to_owned());
-        let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        // A fresh, unguessable name, created only if nothing (not even a symlink) is
+        // there: whoever can write to the folder cannot make us write the tokens
+        // through a link they planted.
+        let temp = dir.join(format!(".{name}.{}.tmp", uuid::Uuid::new_v4().simple()));
         let write = || -> std::io::Result<()> {
             let mut file = std::fs::OpenOptions::new()
                 .write(true)
-                .create(true)
-                .truncate(true)
+                .create_new(true)
                 .mode(0o600)
                 .open(&temp)?;
             file.write_all(&json)?;
@@ -189,6 +191,25 @@ mod tests {
         let err = FileTokenStore::new(&path).load().await.unwrap_err();
         assert!(err.to_string().contains("corrupt"), "{err}");
         assert!(err.to_string().contains("tokens.json"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn h15_a_planted_symlink_never_receives_the_tokens() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        // Where the temporary file used to be: a predictable name.
+        let planted = dir
+            .path()
+            .join(format!(".tokens.json.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        let path = dir.path().join("tokens.json");
+        let store = FileTokenStore::new(&path);
+        store.save(&tokens("AT-1")).await.unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(!std::fs::symlink_metadata(&path).unwrap().is_symlink());
+        let loaded = store.load().await.unwrap().unwrap();
+        assert_eq!(loaded.access_token.expose_secret(), "AT-1");
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
     cfg.service(resource("/healthz").route(get_or_head().to(health::healthz)))
         .service(resource("/readyz").route(get_or_head().to(health::readyz)))
         .service(resource("/theme.css").route(get_or_head().to(assets::theme_css)))
+        .service(resource("/favicon.ico").route(get_or_head().to(favicon)))
         .service(resource("/sso").route(web::get().to(sso::sign_in)))
         .service(resource("/sso/logout").route(web::post().to(sso::sign_out)))
         .service(resource("/oauth/connect").route(web::get().to(oauth::connect)))
@@ -103,6 +104,17 @@ fn room_path(
         info.get("role_hash"),
     )
     .ok_or(PageError::NotFound)
+}
+
+/// `/favicon.ico`: browsers and bookmarks ask for it whatever the page says; a redirect
+/// to the brand's icon spares every page a 404 in the console.
+async fn favicon(state: web::Data<crate::startup::AppState>) -> actix_web::HttpResponse {
+    actix_web::HttpResponse::MovedPermanently()
+        .insert_header((
+            actix_web::http::header::LOCATION,
+            state.pages.site().favicon_url.as_str(),
+        ))
+        .finish()
 }
 
 /// Anything no route answers: the branded 404.

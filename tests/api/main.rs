@@ -10,6 +10,7 @@ mod cli;
 mod configuration;
 mod fake_vendor;
 mod faults;
+mod hardening_logs_and_dates;
 mod hardening_requests;
 mod hardening_sessions;
 mod headers;
