@@ -91,14 +91,10 @@ impl UsedOnce {
         entries.may_have_forgotten(until) || entries.until.contains_key(key)
     }
 
-    /// How many keys are held.
-    pub fn len(&self) -> usize {
+    /// How many keys are held (the tests watch the record's size).
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.entries().until.len()
-    }
-
-    /// Whether no key is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
@@ -142,6 +138,22 @@ mod tests {
         assert!(!record.first_use("a", 100, 0));
         assert!(record.was_used("a", 100));
         assert!(record.first_use("b", 100, 0), "another key is free");
+    }
+
+    #[test]
+    fn an_entry_is_held_through_its_last_instant_and_dropped_after_it() {
+        let record = UsedOnce::new("test", 10);
+        assert_eq!(record.len(), 0);
+        assert!(record.first_use("a", 100, 0));
+        assert!(record.first_use("b", 500, 100));
+        assert_eq!(record.len(), 2, "a is still held at its last instant");
+        assert!(record.first_use("c", 500, 250));
+        assert_eq!(
+            record.len(),
+            2,
+            "a is dropped once its end has passed, not kept forever"
+        );
+        assert!(!record.first_use("a", 100, 250), "and still counts as used");
     }
 
     #[test]
