@@ -240,6 +240,94 @@ mod tests {
         )
     }
 
+    fn claims(exp: i64, iat: i64, nbf: Option<i64>) -> Claims {
+        Claims {
+            name: "Grace".into(),
+            email: None,
+            avatar_url: None,
+            exp,
+            iat,
+            nbf,
+            jti: "t".into(),
+        }
+    }
+
+    // The boundaries below were found untested by cargo-mutants.
+
+    #[test]
+    fn the_leeway_is_inclusive_for_iat_and_nbf_and_for_a_token_just_too_old() {
+        let leeway = LEEWAY_SECS as i64;
+        let edge = NOW + leeway;
+        assert!(check_times(&claims(edge + 60, edge, None), NOW, 300).is_ok());
+        assert_eq!(
+            check_times(&claims(edge + 61, edge + 1, None), NOW, 300),
+            Err(SsoError::IssuedInFuture)
+        );
+        assert!(check_times(&claims(NOW + 60, NOW, Some(edge)), NOW, 300).is_ok());
+        assert_eq!(
+            check_times(&claims(NOW + 60, NOW, Some(edge + 1)), NOW, 300),
+            Err(SsoError::Invalid("ImmatureSignature".into()))
+        );
+        let oldest = NOW - 300 - leeway;
+        // Both still usable now (exp + leeway = now); one second apart in age.
+        assert!(check_times(&claims(NOW - leeway, oldest, None), NOW, 300).is_ok());
+        assert_eq!(
+            check_times(&claims(NOW - leeway, oldest - 1, None), NOW, 300),
+            Err(SsoError::IssuedTooLongAgo)
+        );
+    }
+
+    #[test]
+    fn each_key_naming_header_alone_is_refused() {
+        for (name, value) in [
+            ("jwk", json!({"kty": "oct", "k": "AAAA"})),
+            ("jku", json!("https://evil.example/keys")),
+            ("x5u", json!("https://evil.example/cert")),
+            ("x5c", json!(["MIIB"])),
+        ] {
+            use base64::Engine;
+            let b64 =
+                |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+            let mut header = json!({"alg": "HS256", "typ": "JWT"});
+            header[name] = value;
+            let token = format!(
+                "{}.{}.c2ln",
+                b64(&header),
+                b64(&json!({"name": "G", "exp": NOW + 60, "iat": NOW, "jti": name}))
+            );
+            assert_eq!(
+                verifier().verify(&token, NOW).err(),
+                Some(SsoError::KeyInHeader),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_jti_takes_1_to_256_bytes_and_a_token_at_most_4096() {
+        let v = verifier();
+        let with_jti = |jti: &str| token(NOW + 60, NOW, jti);
+        assert!(v.verify(&with_jti(&"j".repeat(256)), NOW).is_ok());
+        for jti in [String::new(), "j".repeat(257)] {
+            assert_eq!(
+                v.verify(&with_jti(&jti), NOW).err(),
+                Some(SsoError::Invalid("jti must be 1 to 256 bytes".into())),
+                "{} bytes",
+                jti.len()
+            );
+        }
+        let at_limit = "x".repeat(MAX_TOKEN_BYTES);
+        assert_ne!(
+            v.verify(&at_limit, NOW).err(),
+            Some(SsoError::Malformed("too long".into())),
+            "4096 bytes are not too long"
+        );
+        assert_eq!(
+            v.verify(&"x".repeat(MAX_TOKEN_BYTES + 1), NOW).err(),
+            Some(SsoError::Malformed("too long".into()))
+        );
+    }
+
     #[test]
     fn verifying_does_not_use_the_token_up_and_using_it_up_works_once() {
         let v = verifier();
