@@ -28,8 +28,14 @@ pub fn dispatch<W>(settings: &LogSettings, sink: W) -> tracing::Dispatch
 where
     W: for<'a> MakeWriter<'a> + Send + Sync + 'static,
 {
+    use tracing_subscriber::layer::SubscriberExt;
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.level));
+    let quiet = QuietClientMistakes {
+        verbose: filter
+            .max_level_hint()
+            .is_some_and(|level| level >= tracing::level_filters::LevelFilter::DEBUG),
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(sink);
@@ -39,12 +45,55 @@ where
                 .json()
                 .with_current_span(true)
                 .flatten_event(true)
-                .finish(),
+                .finish()
+                .with(quiet),
         ),
-        LogFormat::Pretty => {
-            tracing::Dispatch::new(builder.compact().fmt_fields(escaped_fields()).finish())
+        LogFormat::Pretty => tracing::Dispatch::new(
+            builder
+                .compact()
+                .fmt_fields(escaped_fields())
+                .finish()
+                .with(quiet),
+        ),
+    }
+}
+
+/// Hides actix-http's "stream error" lines unless debug logging is on. actix logs them
+/// at ERROR when a client sends something that is not HTTP/1.1 to this port (a TLS
+/// handshake on the plain port, garbage) or breaks off mid-request: the client's
+/// mistake, not ours, and at ERROR it would wake an operator. (A subscriber cannot lower
+/// another crate's level, so the line is shown as it is, but only when asked for.)
+struct QuietClientMistakes {
+    verbose: bool,
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for QuietClientMistakes {
+    fn event_enabled(
+        &self,
+        event: &tracing::Event<'_>,
+        _: tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        self.verbose || !is_client_stream_error(event)
+    }
+}
+
+/// Whether `event` is actix-http's "stream error" line.
+fn is_client_stream_error(event: &tracing::Event<'_>) -> bool {
+    struct Message(bool);
+    impl tracing::field::Visit for Message {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            if field.name() == "message" {
+                self.0 = format!("{value:?}").starts_with("stream error:");
+            }
         }
     }
+    let meta = event.metadata();
+    if meta.target() != "actix_http::h1::dispatcher" || *meta.level() != tracing::Level::ERROR {
+        return false;
+    }
+    let mut message = Message(false);
+    event.record(&mut message);
+    message.0
 }
 
 /// The pretty format's fields with every control character escaped: a value from a
@@ -231,6 +280,38 @@ mod tests {
         let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
         assert_eq!(text.lines().count(), 1, "one event, one line: {text}");
         assert!(text.contains("HS256\\nINFO forged"), "{text}");
+    }
+
+    #[test]
+    fn h15_a_clients_broken_stream_is_not_an_error_unless_debug_logging_is_on() {
+        for (level, shown) in [("info", false), ("warn", false), ("debug", true)] {
+            let buffer = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+            let sink = buffer.clone();
+            let settings = LogSettings {
+                format: LogFormat::Json,
+                level: level.into(),
+            };
+            tracing::dispatcher::with_default(
+                &dispatch(&settings, move || Sink(sink.clone())),
+                || {
+                    // What actix-http writes for a TLS handshake on the plain port.
+                    tracing::error!(
+                        target: "actix_http::h1::dispatcher",
+                        "stream error: {}",
+                        "Request parse error: Invalid HTTP method"
+                    );
+                    tracing::error!(target: "actix_http::h1::dispatcher", "write zero; closing");
+                    tracing::error!("a real error of ours");
+                },
+            );
+            let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
+            assert_eq!(text.contains("stream error"), shown, "at {level}: {text}");
+            assert!(
+                text.contains("write zero"),
+                "other actix errors stay: {text}"
+            );
+            assert!(text.contains("a real error of ours"), "{text}");
+        }
     }
 
     struct Sink(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);

@@ -52,3 +52,41 @@ async fn h15_pages_name_the_brands_icon_and_favicon_ico_leads_to_it() {
     let icon = app.get("/static/img/logo.svg").await;
     assert_eq!(icon.status(), 200, "the icon itself is served");
 }
+
+/// The line that `telemetry` keeps out of the log below debug level is what actix-http
+/// really writes for a TLS handshake on the plain port (this app logs at debug).
+#[tokio::test]
+async fn h15_a_tls_handshake_on_the_plain_port_is_the_line_kept_for_debug_logging() {
+    let app = crate::helpers::spawn_app().await;
+    // The start of a TLS 1.2 ClientHello record.
+    let hello: &[u8] = &[
+        0x16, 0x03, 0x01, 0x00, 0x2f, 0x01, 0x00, 0x00, 0x2b, 0x03, 0x03, 0x00, 0x01, 0x02, 0x03,
+        0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12,
+        0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x00, 0x00,
+        0x02, 0x00, 0x2f, 0x01, 0x00,
+    ];
+    crate::helpers::raw_request(&app.address, hello).await;
+    let mut found = None;
+    for _ in 0..100 {
+        found = app
+            .logs()
+            .lines()
+            .find(|l| l.contains("stream error"))
+            .map(str::to_owned);
+        if found.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let line: serde_json::Value =
+        serde_json::from_str(&found.expect("actix logs the broken stream")).unwrap();
+    assert_eq!(line["target"], "actix_http::h1::dispatcher", "{line}");
+    assert_eq!(line["level"], "ERROR", "{line}");
+    assert!(
+        line["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("stream error:"),
+        "{line}"
+    );
+}
