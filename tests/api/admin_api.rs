@@ -285,6 +285,51 @@ async fn creating_a_room_sends_the_vendors_form_and_answers_with_our_links() {
     );
 }
 
+/// A visitor asked for the key before the room existed, so the index was listed a moment
+/// ago; the new room must still be served at once, not after `cache.index_min_interval_secs`.
+#[tokio::test]
+async fn a_room_created_after_a_visitor_asked_for_its_key_is_served_at_once() {
+    let vendor = Vendor::start().await;
+    vendor.login("JWT", 3600, 1).await;
+    Mock::given(method("GET"))
+        .and(path("/api/widgets"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&vendor.server)
+        .await;
+    vendor.list(&[(9, "999-000-999")], 1..).await;
+    Mock::given(method("POST"))
+        .and(path("/api/widgets"))
+        .respond_with(
+            ResponseTemplate::new(201)
+                .set_body_json(json!({"data": {"id": 9, "token": "999-000-999"}})),
+        )
+        .expect(1)
+        .mount(&vendor.server)
+        .await;
+    vendor
+        .detail(9, widget(9, "999-000-999", "Brand new"), 1..)
+        .await;
+    let app = api_admin(&vendor).await;
+    assert_eq!(
+        app.get("/room/999-000-999").await.status(),
+        404,
+        "not there yet"
+    );
+    let (status, room) = call(
+        &app,
+        "POST",
+        "/admin/api/rooms",
+        Some(json!({"name": "Brand new"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{room}");
+    let (status, html) = app.get_html("/room/999-000-999").await;
+    assert_eq!(status, 200, "served at once after its creation");
+    assert!(html.contains("Brand new"));
+}
+
 #[tokio::test]
 async fn the_vendors_validation_messages_are_passed_on_per_field() {
     let vendor = Vendor::start().await;
