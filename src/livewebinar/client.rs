@@ -1,5 +1,5 @@
 //! The HTTP side of the vendor API: one `reqwest::Client`, the vendor's headers, form
-//! bodies, the `data` envelope and error shapes, a response size cap, no redirects.
+//! bodies, a response size cap, no redirects. What the answers mean is `answers`.
 
 use std::time::{Duration, Instant};
 
@@ -9,6 +9,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::{
+    answers::{data, interpret, kind_of, token_answer, transport_error},
     error::ApiError,
     models::{Account, TokenAnswer, Widget, WidgetSummary},
 };
@@ -351,172 +352,5 @@ impl Client {
             bytes.extend_from_slice(&chunk);
         }
         Ok((status, bytes))
-    }
-}
-
-fn transport_error(e: reqwest::Error) -> ApiError {
-    if e.is_timeout() {
-        ApiError::Timeout
-    } else {
-        // Without the URL: it is ours, and the cause chain says what went wrong.
-        let e = e.without_url();
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        ApiError::Connection(message)
-    }
-}
-
-/// Turns a status and body into the JSON answer or the failure it describes.
-fn interpret(status: StatusCode, bytes: &[u8]) -> Result<Value, ApiError> {
-    let code = status.as_u16();
-    let parsed: Option<Value> = if bytes.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        serde_json::from_slice(bytes).ok()
-    };
-    let Some(json) = parsed else {
-        let reason = if bytes.iter().all(u8::is_ascii_whitespace) {
-            "empty answer".to_owned()
-        } else if bytes.trim_ascii_start().starts_with(b"<") {
-            "HTML instead of JSON".to_owned()
-        } else {
-            "not JSON".to_owned()
-        };
-        return match code {
-            200..=299 if bytes.iter().all(u8::is_ascii_whitespace) => Ok(Value::Null),
-            200..=299 => Err(ApiError::BadBody {
-                status: code,
-                reason,
-            }),
-            _ => Err(failure(code, reason, Default::default())),
-        };
-    };
-    let error = json.get("error").filter(|e| !e.is_null());
-    if status.is_success() && error.is_none() {
-        return Ok(json);
-    }
-    let message = error
-        .and_then(|e| {
-            e.get("message")
-                .and_then(Value::as_str)
-                .or_else(|| e.as_str())
-        })
-        .or_else(|| json.get("message").and_then(Value::as_str))
-        .unwrap_or_else(|| status.canonical_reason().unwrap_or("error"))
-        .to_owned();
-    let mut fields = std::collections::BTreeMap::new();
-    if let Some(Value::Object(errors)) = error.and_then(|e| e.get("errors")) {
-        for (field, messages) in errors {
-            let list = match messages {
-                Value::Array(items) => items
-                    .iter()
-                    .filter_map(|m| m.as_str().map(str::to_owned))
-                    .collect(),
-                Value::String(s) => vec![s.clone()],
-                _ => vec![],
-            };
-            fields.insert(field.clone(), list);
-        }
-    }
-    Err(failure(code, message, fields))
-}
-
-fn failure(
-    code: u16,
-    message: String,
-    fields: std::collections::BTreeMap<String, Vec<String>>,
-) -> ApiError {
-    match code {
-        401 => ApiError::Unauthorized { message },
-        404 | 410 => ApiError::NotFound { status: code },
-        _ if code == 422 || !fields.is_empty() => ApiError::Validation { message, fields },
-        _ => ApiError::Vendor {
-            status: code,
-            message,
-        },
-    }
-}
-
-/// The `data` member of an answer, or the answer itself when it has none.
-pub fn data(answer: Value) -> Value {
-    match answer {
-        Value::Object(mut map) if map.contains_key("data") => {
-            map.remove("data").unwrap_or(Value::Null)
-        }
-        other => other,
-    }
-}
-
-fn token_answer(answer: &Value) -> Result<TokenAnswer, ApiError> {
-    TokenAnswer::from_json(answer).ok_or_else(|| ApiError::BadBody {
-        status: 200,
-        reason: "no token in the answer".to_owned(),
-    })
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "nothing",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn every_failure_shape_is_told_apart() {
-        let s = |c| StatusCode::from_u16(c).unwrap();
-        assert_eq!(
-            interpret(s(200), br#"{"data":{"id":1}}"#).unwrap(),
-            json!({"data":{"id":1}})
-        );
-        assert_eq!(interpret(s(204), b"").unwrap(), Value::Null);
-        assert!(
-            matches!(interpret(s(200), b"<html>oops</html>"), Err(ApiError::BadBody { reason, .. }) if reason == "HTML instead of JSON")
-        );
-        assert!(matches!(
-            interpret(s(200), br#"{"data":[1,"#),
-            Err(ApiError::BadBody { .. })
-        ));
-        assert!(matches!(
-            interpret(s(502), b"<html>Bad gateway</html>"),
-            Err(ApiError::Vendor { status: 502, .. })
-        ));
-        assert!(matches!(
-            interpret(s(500), b""),
-            Err(ApiError::Vendor { status: 500, .. })
-        ));
-        assert!(
-            matches!(interpret(s(401), br#"{"error":{"message":"Token expired"}}"#), Err(ApiError::Unauthorized { message }) if message == "Token expired")
-        );
-        assert!(matches!(
-            interpret(s(410), b""),
-            Err(ApiError::NotFound { status: 410 })
-        ));
-        assert!(matches!(
-            interpret(s(200), br#"{"error":{"message":"Quota exceeded"}}"#),
-            Err(ApiError::Vendor { status: 200, message }) if message == "Quota exceeded"
-        ));
-        let Err(ApiError::Validation { message, fields }) = interpret(
-            s(422),
-            br#"{"error":{"message":"The given data was invalid.","errors":{"name":["The name field is required."]}}}"#,
-        ) else {
-            panic!("validation expected")
-        };
-        assert_eq!(message, "The given data was invalid.");
-        assert_eq!(fields["name"], ["The name field is required."]);
     }
 }

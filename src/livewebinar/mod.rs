@@ -3,6 +3,7 @@
 //!
 //! `../shared/livewebinar-api.md` in the project's shared folder is the wire contract.
 
+mod answers;
 pub mod auth;
 pub mod client;
 pub mod error;
