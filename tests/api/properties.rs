@@ -1,22 +1,27 @@
 //! Property tests of the plain functions behind a room page: the embed data block, the
-//! grammars of tokens, room keys and nicknames, the loader query and redirect targets.
-//! Each property runs on a few hundred generated inputs, biased towards the characters
-//! that matter (markup, quotes, separators, percent signs, line and paragraph separators).
+//! grammars of tokens, room keys and nicknames, the loader URL that `static/js/room.js`
+//! builds (run in Node.js) and redirect targets. Each property runs on a few hundred
+//! generated inputs, biased towards the characters that matter (markup, quotes,
+//! separators, percent signs, line and paragraph separators).
+
+use std::{io::Write, process::Command};
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-use proptest::prelude::*;
+use proptest::{prelude::*, strategy::ValueTree, test_runner::TestRunner};
 use regex::Regex;
 use roomgate::{
     configuration::EmbedSettings,
     redirect::safe_return_path,
     room::{
-        embed::{EmbedBlock, EmbedOptions, escape_for_script},
+        embed::{EmbedBlock, escape_for_script},
         query::{RoomQuery, pairs},
         request::Visitor,
         validate::{LicensePattern, clean_avatar_url, clean_email, clean_nickname, is_token},
     },
     session::VisitorState,
 };
+
+use crate::helpers::repo_path;
 
 /// What JavaScript's `encodeURIComponent` leaves alone: `A-Z a-z 0-9 - _ . ! ~ * ' ( )`.
 const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
@@ -30,40 +35,9 @@ const URI_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'(')
     .remove(b')');
 
-/// `encodeURIComponent(value)`.
+/// `encodeURIComponent(value)`, to write the queries a browser would send.
 fn encode_uri_component(value: &str) -> String {
     utf8_percent_encode(value, URI_COMPONENT).to_string()
-}
-
-/// The loader query exactly as `static/js/room.js` builds it: `t=<license>` then every
-/// present option in the script's fixed order, each value encoded on its own.
-fn loader_query(o: &EmbedOptions) -> String {
-    let mut parts = vec![format!("t={}", encode_uri_component(&o.license_key))];
-    for (name, value) in option_list(o) {
-        parts.push(format!("{name}={}", encode_uri_component(&value)));
-    }
-    parts.join("&")
-}
-
-/// The present options in the order of `OPTION_NAMES` in `static/js/room.js`.
-fn option_list(o: &EmbedOptions) -> Vec<(&'static str, String)> {
-    [
-        ("_license_key", Some(&o.license_key)),
-        ("_role_token", o.role_token.as_ref()),
-        ("_personal_token", o.personal_token.as_ref()),
-        ("_nickname", o.nickname.as_ref()),
-        ("_email", o.email.as_ref()),
-        ("_avatar_url", o.avatar_url.as_ref()),
-        ("_password_token", o.password_token.as_ref()),
-        ("_registrant_token", o.registrant_token.as_ref()),
-        ("_widget_containerID", Some(&o.container_id)),
-        ("_widget_width", Some(&o.width)),
-        ("_widget_height", Some(&o.height)),
-        ("_disable_target_top", o.disable_target_top.as_ref()),
-    ]
-    .into_iter()
-    .filter_map(|(name, value)| Some((name, value?.clone())))
-    .collect()
 }
 
 /// Any string, or one made mostly of the characters that break HTML, JSON, JS and URLs.
@@ -166,25 +140,6 @@ proptest! {
         }
         let back: serde_json::Value = serde_json::from_str(&escaped).unwrap();
         prop_assert_eq!(back["k"].as_str(), Some(s.as_str()));
-    }
-
-    /// The loader URL the page script builds from the block carries each option as one
-    /// value: decoding its query gives back exactly the options, in order (a nickname such
-    /// as `a&_role_token=X` cannot add an option).
-    #[test]
-    fn the_loader_query_decodes_to_exactly_the_options(
-        settings in any_embed_settings(),
-        license in nasty_string(),
-        role_token in optional(nasty_string()),
-        visitor in any_visitor(),
-    ) {
-        let block = EmbedBlock::new(&settings, &license, role_token.as_deref(), &visitor);
-        let back: EmbedBlock = serde_json::from_str(&block.to_script_json()).unwrap();
-        let query = loader_query(&back.options);
-        let decoded: Vec<(String, String)> = pairs(&query).collect();
-        let mut expected = vec![("t".to_owned(), license.clone())];
-        expected.extend(option_list(&block.options).into_iter().map(|(k, v)| (k.to_owned(), v)));
-        prop_assert_eq!(decoded, expected);
     }
 
     /// `encodeURIComponent` then `pairs()` gives any key and value back.
@@ -342,6 +297,158 @@ proptest! {
             }
         }
     }
+}
+
+/// `OPTION_NAMES` of `static/js/room.js`: the options in the order its loader URL lists
+/// them. A copy, checked against the script's text by the test below.
+const OPTION_NAMES: [&str; 12] = [
+    "_license_key",
+    "_role_token",
+    "_personal_token",
+    "_nickname",
+    "_email",
+    "_avatar_url",
+    "_password_token",
+    "_registrant_token",
+    "_widget_containerID",
+    "_widget_width",
+    "_widget_height",
+    "_disable_target_top",
+];
+
+/// The loader URL that the real `static/js/room.js` builds from a data block carries each
+/// option as one value: for a few hundred generated blocks it is `{loader}?` and a query
+/// that decodes to exactly `t=<license>` then the block's options in the script's order
+/// (a nickname such as `a&_role_token=X` cannot add an option).
+#[test]
+fn the_loader_query_decodes_to_exactly_the_options() {
+    assert_eq!(
+        script_option_names(),
+        OPTION_NAMES,
+        "OPTION_NAMES in static/js/room.js and in this test differ"
+    );
+
+    let mut runner = TestRunner::new(config());
+    let case = (
+        any_embed_settings(),
+        nasty_string(),
+        optional(nasty_string()),
+        any_visitor(),
+    );
+    let blocks: Vec<String> = (0..runner.config().cases)
+        .map(|_| {
+            let (settings, license, role_token, visitor) = case
+                .new_tree(&mut runner)
+                .expect("a generated case")
+                .current();
+            EmbedBlock::new(&settings, &license, role_token.as_deref(), &visitor).to_script_json()
+        })
+        .collect();
+    let urls = run_room_js(&blocks);
+    assert_eq!(urls.len(), blocks.len(), "one result per block");
+
+    let mut failures: Vec<String> = blocks
+        .iter()
+        .zip(&urls)
+        .filter_map(|(json, url)| {
+            let why = check_loader_url(json, url.as_deref()).err()?;
+            Some(format!("{why}\n  block: {json:?}\n  URL:   {url:?}"))
+        })
+        .collect();
+    // No shrinking across one node run: show the shortest failures instead.
+    failures.sort_by_key(String::len);
+    assert!(
+        failures.is_empty(),
+        "{} of {} blocks give a wrong loader URL; the shortest:\n{}",
+        failures.len(),
+        blocks.len(),
+        failures[..failures.len().min(3)].join("\n")
+    );
+}
+
+/// `url` is the block's loader, `?`, then a query that decodes to exactly `t=<license>`
+/// and the options present (not null) in the block, in `OPTION_NAMES` order.
+fn check_loader_url(json: &str, url: Option<&str>) -> Result<(), String> {
+    let block: serde_json::Value = serde_json::from_str(json).expect("the block is JSON");
+    let loader = block["loader"].as_str().expect("the block has a loader");
+    let url = url.ok_or("room.js loaded no script")?;
+    let query = url
+        .strip_prefix(loader)
+        .and_then(|rest| rest.strip_prefix('?'))
+        .ok_or("the URL is not the loader followed by `?`")?;
+    let options = &block["options"];
+    let license = options["_license_key"].as_str().expect("a license key");
+    let present = OPTION_NAMES.iter().filter_map(|name| {
+        let value = options.get(name).filter(|v| !v.is_null())?;
+        Some((
+            name.to_string(),
+            value.as_str().expect("a string").to_owned(),
+        ))
+    });
+    let expected: Vec<(String, String)> = [("t".to_owned(), license.to_owned())]
+        .into_iter()
+        .chain(present)
+        .collect();
+    let decoded: Vec<(String, String)> = pairs(query).collect();
+    if decoded == expected {
+        Ok(())
+    } else {
+        Err(format!(
+            "the query decodes to {decoded:?}, expected {expected:?}"
+        ))
+    }
+}
+
+/// The names in `OPTION_NAMES = [...]` as `static/js/room.js` spells them.
+fn script_option_names() -> Vec<String> {
+    let script = std::fs::read_to_string(repo_path("static/js/room.js")).expect("room.js");
+    let list = Regex::new(r"\bOPTION_NAMES\s*=\s*\[([^\]]*)\]")
+        .unwrap()
+        .captures(&script)
+        .expect("room.js declares OPTION_NAMES = [...]");
+    Regex::new(r#"['"]([^'"]*)['"]"#)
+        .unwrap()
+        .captures_iter(&list[1])
+        .map(|name| name[1].to_owned())
+        .collect()
+}
+
+/// Runs the unmodified `static/js/room.js` once per data block through
+/// `tests/api/room_js_loader.mjs` (one `node` for all blocks) and returns, per block, the
+/// URL of the script it appended.
+fn run_room_js(blocks: &[String]) -> Vec<Option<String>> {
+    let mut file = tempfile::NamedTempFile::new().expect("a temp file");
+    serde_json::to_writer(&mut file, blocks).expect("blocks written");
+    file.flush().expect("blocks written");
+
+    let mut node = Command::new("node");
+    node.arg(repo_path("tests/api/room_js_loader.mjs"))
+        .arg(file.path());
+    // CI runs these tests a second time under libfaketime (scripts/a-year-ahead), which
+    // reaches this process through LD_PRELOAD and FAKETIME*: node, like cargo, must run
+    // on the real clock without it.
+    for (name, _) in std::env::vars_os() {
+        let text = name.to_string_lossy();
+        if text.starts_with("FAKETIME") || text.ends_with("FAKE_MONOTONIC") {
+            node.env_remove(&name);
+        }
+    }
+    node.env_remove("LD_PRELOAD")
+        .env_remove("DYLD_INSERT_LIBRARIES")
+        .env_remove("DYLD_FORCE_FLAT_NAMESPACE");
+    let output = match node.output() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "Node.js 20 or newer is needed on PATH: this test runs static/js/room.js in it (`node` not found)"
+        ),
+        result => result.expect("node runs"),
+    };
+    assert!(
+        output.status.success(),
+        "node tests/api/room_js_loader.mjs failed ({}):\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("the harness prints a JSON array")
 }
 
 fn default_license_pattern() -> LicensePattern {
