@@ -1,52 +1,38 @@
 //! roomgate: branded LiveWebinar room pages on the company's own domain.
+//!
+//! One folder per part of the design, each importing only the parts below it (a test,
+//! `tests/api/layering.rs`, keeps it so):
+//!
+//! | part | holds | may import |
+//! |---|---|---|
+//! | [`domain`] | the shared nouns: rooms, keys and tokens, languages, the clock | nothing of ours |
+//! | [`settings`] | typed settings, parsed once | domain |
+//! | [`visit`] | the pure decisions of one visit | domain, settings |
+//! | [`vendor`] | the LiveWebinar API client | domain, settings |
+//! | [`rooms`] | room sources: catalog, vendor directory + cache | vendor, domain, settings |
+//! | [`ops`] | the operators' core | rooms, vendor, domain, settings |
+//! | [`shared`] | server-side records shared by requests | domain, settings |
+//! | [`web`] | the HTTP server | everything above |
+//! | [`cli`] | the command line | ops, rooms, vendor, settings, domain |
 
-/// Static files and the brand colour sheet.
-pub mod assets;
-/// A deadline on reading request bodies: slow ones are answered 408.
-pub mod body_deadline;
-/// Turns a panic in a handler into the opaque 500 page.
-pub mod catch_panic;
-/// The command line.
+/// The command line: serve, check, and the operators' tools.
 pub mod cli;
-/// Which address a request comes from.
-pub mod client_ip;
-/// The one time source.
-pub mod clock;
-/// Settings, layered and validated.
-pub mod configuration;
-/// Error statuses and the branded error page.
-pub mod error;
-/// Security headers.
-pub mod headers;
-/// Languages: words and dates.
-pub mod i18n;
-/// The LiveWebinar REST API: client, sign-in, token store.
-pub mod livewebinar;
-/// Operators' tools: rooms, links, invitations, calendar files.
-pub mod manage;
-/// Server-side records of one-time things: used SSO tokens and OAuth states, ended sign-ins.
-pub mod one_time;
-/// Is this request from the operator (admin token checks).
-pub mod operator;
-/// Rendered pages of visitors who bring nothing of their own.
-pub mod page_cache;
-/// Tera and the page views.
-pub mod pages;
-/// Same-site redirect targets.
-pub mod redirect;
-/// One room page request: path, query, session, role check, embed options.
-pub mod room;
-/// Room model and room sources (catalog file, vendor API).
+/// The shared nouns: rooms, keys and tokens, languages, the clock.
+pub mod domain;
+/// The operators' core: rooms, links, invitations, calendar files.
+pub mod ops;
+/// Room sources: the catalog file, the vendor API behind the cache.
 pub mod rooms;
-/// HTTP handlers and the route table.
-pub mod routes;
-/// What a visitor's session remembers, and the session cookie.
-pub mod session;
-/// The sign-in handoff from the company's site.
-pub mod sso;
-/// Building and running the server.
-pub mod startup;
+/// Settings: layered, typed, checked and parsed once.
+pub mod settings;
+/// Server-side records of one-time things: used SSO tokens and OAuth states, ended sign-ins.
+pub mod shared;
 /// Logging setup and log redaction.
 pub mod telemetry;
-/// Rate limits on guessing secrets.
-pub mod throttle;
+/// The LiveWebinar REST API: client, sign-in, token store, wire models.
+pub mod vendor;
+/// One visit, as plain functions: path, query, remembered state, precedence, role check,
+/// phase, embed options, redirect targets. No HTTP types.
+pub mod visit;
+/// The HTTP server: state, routes, handlers, middleware, session cookie, views.
+pub mod web;

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use roomgate::{
     cli::{self, Cli, Command, EXIT_USAGE},
-    configuration::get_configuration,
-    startup::Application,
+    settings::{Settings, get_configuration},
     telemetry,
+    web::Application,
 };
 
 #[tokio::main]
@@ -32,7 +32,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn serve(settings: roomgate::configuration::Settings) -> ExitCode {
+async fn serve(settings: Settings) -> ExitCode {
     telemetry::init(&settings.log, std::io::stdout);
     let public_url = settings.server.public_url.clone();
     let app = match Application::build(settings).await {

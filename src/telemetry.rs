@@ -10,7 +10,7 @@ use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RequestId, RootSpanBuilder};
 use tracing_subscriber::{EnvFilter, fmt::MakeWriter};
 
-use crate::configuration::{LogFormat, LogSettings};
+use crate::settings::{LogFormat, LogSettings};
 
 /// Installs the global subscriber writing to `sink`; `RUST_LOG` overrides `log.level`.
 /// Calling it again (tests) leaves the first subscriber in place.

@@ -9,11 +9,11 @@ use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use roomgate::{
-    configuration::EmbedSettings,
-    room::{
+    settings::EmbedSettings,
+    visit::{
         embed::{EmbedBlock, EmbedOptions},
         query::pairs,
-        request::Visitor,
+        visitor::Visitor,
     },
 };
 

@@ -10,10 +10,10 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use percent_encoding::percent_decode_str;
 use roomgate::{
-    redirect::safe_return_path,
-    room::{
+    domain::grammar::{LicensePattern, clean_avatar_url, clean_email, clean_nickname, is_token},
+    visit::{
         query::{RoomQuery, pairs},
-        validate::{LicensePattern, clean_avatar_url, clean_email, clean_nickname, is_token},
+        redirect::safe_return_path,
     },
 };
 

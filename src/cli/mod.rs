@@ -3,24 +3,22 @@
 //! print their result and exit: 0 done, 1 the vendor failed or said no, 2 the settings,
 //! the command line or the input are wrong (an unknown room, a bad field).
 
+pub mod exit;
 pub mod rooms;
+
+pub use exit::{EXIT_USAGE, EXIT_VENDOR, fail};
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use serde_json::Value;
+use secrecy::ExposeSecret;
 
 use crate::{
-    configuration::{ApiAuth, RoomSourceKind, Settings},
-    livewebinar::Client,
-    rooms::Catalog,
-    startup::build_api,
+    domain::system_clock,
+    rooms::{Source, build_source},
+    settings::{ApiAuth, Settings},
+    vendor::Client,
 };
-
-/// Exit status when the vendor or the credentials refuse.
-pub const EXIT_VENDOR: u8 = 1;
-/// Exit status for bad settings or arguments.
-pub const EXIT_USAGE: u8 = 2;
 
 /// roomgate: branded LiveWebinar rooms on your own domain.
 #[derive(Debug, Parser)]
@@ -66,30 +64,22 @@ pub enum Command {
 
 /// `roomgate check`.
 pub async fn check(settings: &Settings) -> ExitCode {
-    match settings.rooms.source {
-        RoomSourceKind::Catalog => {
-            let pattern =
-                match crate::room::validate::LicensePattern::new(&settings.rooms.license_pattern) {
-                    Ok(p) => p,
-                    Err(e) => return fail(EXIT_USAGE, &format!("rooms.license_pattern: {e}")),
-                };
-            match Catalog::load(&settings.catalog.path, pattern) {
-                Ok(catalog) => {
-                    println!(
-                        "settings OK; catalog {} has {} rooms (rooms.source = \"catalog\": no vendor credentials needed)",
-                        settings.catalog.path.display(),
-                        catalog.len()
-                    );
-                    ExitCode::SUCCESS
-                }
-                Err(e) => fail(EXIT_USAGE, &e.to_string()),
-            }
+    let source = match build_source(settings, system_clock()).await {
+        Ok(source) => source,
+        Err(e) => return fail(EXIT_USAGE, &e.to_string()),
+    };
+    match source {
+        Source::Catalog(catalog) => {
+            println!(
+                "settings OK; catalog {} has {} rooms (rooms.source = \"catalog\": no vendor credentials needed)",
+                settings.catalog.path.display(),
+                catalog.len()
+            );
+            ExitCode::SUCCESS
         }
-        RoomSourceKind::Api => {
-            let api = match build_api(settings, crate::clock::system_clock()).await {
-                Ok(api) => api,
-                Err(e) => return fail(EXIT_USAGE, &e.to_string()),
-            };
+        Source::Custom(_) => ExitCode::SUCCESS,
+        Source::Api(directory) => {
+            let api = directory.api();
             match api.me().await {
                 Ok(account) => {
                     println!(
@@ -135,19 +125,11 @@ pub async fn register_client(settings: &Settings, name: &str, redirect: &str) ->
         .register_client(name, redirect, bearer.as_ref())
         .await
     {
-        Ok(answer) => {
-            let field = |k: &str| match answer.get(k) {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Number(n)) => n.to_string(),
-                _ => String::new(),
-            };
-            let (id, secret) = (field("client_id"), field("client_secret"));
-            if id.is_empty() || secret.is_empty() {
-                return fail(
-                    EXIT_VENDOR,
-                    "the vendor's answer carries no client_id/client_secret",
-                );
-            }
+        Ok(registered) => {
+            let (id, secret) = (
+                registered.client_id,
+                registered.client_secret.expose_secret().to_owned(),
+            );
             println!("registered \"{name}\" with redirect {redirect}");
             println!(
                 "put these in the settings (keep the secret out of files in version control):"
@@ -159,12 +141,4 @@ pub async fn register_client(settings: &Settings, name: &str, redirect: &str) ->
         }
         Err(e) => fail(EXIT_VENDOR, &format!("registration refused: {e}")),
     }
-}
-
-/// Prints `message` to stderr and returns `code`.
-pub fn fail(code: u8, message: &str) -> ExitCode {
-    for line in message.lines() {
-        eprintln!("roomgate: {line}");
-    }
-    ExitCode::from(code)
 }

@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 
-use super::{EXIT_USAGE, EXIT_VENDOR, fail};
+use super::exit::{EXIT_USAGE, EXIT_VENDOR, fail};
 use crate::{
-    configuration::Settings,
-    manage::{Backend, InvitationInput, ManageError, Manager, RoomInput, RoomLinks, RoomOut},
-    rooms::RoomKind,
-    startup::{Source, build_source},
+    domain::{RoomKind, system_clock},
+    ops::{InvitationInput, LinkBuilder, Manager, OpsError, RoomInput, RoomLinks, RoomOut},
+    rooms::build_source,
+    settings::Settings,
 };
 
 /// Room lifecycle.
@@ -109,23 +109,19 @@ pub struct InviteArgs {
 
 /// The manager over the configured room source.
 async fn manager(settings: &Settings) -> Result<Manager, ExitCode> {
-    let clock = crate::clock::system_clock();
-    let backend = match build_source(settings, clock.clone()).await {
-        Ok(Source::Catalog(c)) => Backend::Catalog(c),
-        Ok(Source::Api(d)) => Backend::Api(d),
-        Ok(Source::Custom(_)) => return Err(fail(EXIT_USAGE, "no room source")),
-        Err(e) => return Err(fail(EXIT_USAGE, &e.to_string())),
-    };
+    let clock = system_clock();
+    let source = build_source(settings, clock.clone())
+        .await
+        .map_err(|e| fail(EXIT_USAGE, &e.to_string()))?;
     Ok(Manager::new(
-        backend,
-        &settings.server.public_url,
-        &settings.api.app_url,
+        source,
+        LinkBuilder::from_settings(settings),
         clock,
     ))
 }
 
 /// Exit status and message for a failed operation.
-fn failed(e: ManageError) -> ExitCode {
+fn failed(e: OpsError) -> ExitCode {
     let mut message = e.to_string();
     if let Some(fields) = e.fields() {
         for (field, messages) in fields {

@@ -14,10 +14,10 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{
-    Frequency, Lookup, Readiness, Repeat, Room, RoomKind, RoomSource, RoomStatus, Unavailable,
+use super::lookup::{Lookup, RoomSource, Unavailable};
+use crate::domain::{
+    Frequency, LicensePattern, Readiness, Repeat, Room, RoomKind, RoomStatus, is_token,
 };
-use crate::room::validate::{LicensePattern, is_token};
 
 /// Why a catalog file cannot be used: one line per problem.
 #[derive(Debug, thiserror::Error)]

@@ -24,11 +24,14 @@ use std::{
 
 use moka::future::Cache;
 
-use super::{Lookup, Readiness, RoomSource, Unavailable};
+use super::{
+    from_vendor::room_of,
+    lookup::{Lookup, RoomSource, Unavailable},
+};
 use crate::{
-    configuration::CacheSettings,
-    livewebinar::{Api, ApiError, models::Index},
-    room::validate::LicensePattern,
+    domain::{LicensePattern, Readiness},
+    settings::CacheSettings,
+    vendor::{Api, ApiError, models::Index},
 };
 
 /// The cache's timing rules.
@@ -155,12 +158,6 @@ impl Directory {
         }
         self.inner.id_for(license).await
     }
-
-    /// How many rooms are cached (for benchmarks and tests).
-    pub async fn cached_rooms(&self) -> u64 {
-        self.inner.rooms.run_pending_tasks().await;
-        self.inner.rooms.entry_count()
-    }
 }
 
 #[async_trait::async_trait]
@@ -242,7 +239,7 @@ impl Inner {
             }
             Some(id) => match self.api.widget(id).await {
                 Ok(widget) => {
-                    let mut room = widget.to_room();
+                    let mut room = room_of(&widget);
                     room.license = license.to_owned();
                     Lookup::Found(Arc::new(room))
                 }

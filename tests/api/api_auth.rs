@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use roomgate::{livewebinar::Api, startup::build_api};
+use roomgate::vendor::{Api, build_api};
 use serde_json::json;
 use wiremock::{
     Mock, ResponseTemplate,

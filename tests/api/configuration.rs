@@ -1,4 +1,4 @@
-use roomgate::{configuration::Environment, startup::Application};
+use roomgate::{domain::Language, settings::Environment, web::Application};
 
 use crate::helpers::{load_settings, test_env};
 
@@ -172,4 +172,34 @@ async fn a_templates_folder_without_the_needed_templates_stops_start_up() {
             .contains("lacks room.html, error.html, notice.html"),
         "{err}"
     );
+}
+
+#[test]
+fn values_that_need_parsing_are_parsed_once_when_the_settings_load() {
+    let mut env = test_env();
+    env.insert(
+        "ROOMGATE__SERVER__TRUSTED_PROXIES".into(),
+        "10.0.0.1,192.168.0.0/16".into(),
+    );
+    env.insert(
+        "ROOMGATE__BRANDING__DEFAULT_LANGUAGE".into(),
+        "pl-PL".into(),
+    );
+    env.insert(
+        "ROOMGATE__ROOMS__LICENSE_PATTERN".into(),
+        "^[a-z]{4}$".into(),
+    );
+    let settings = load_settings(&env).unwrap();
+    let parsed = &settings.parsed;
+    assert_eq!(
+        parsed
+            .trusted_proxies
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+        ["10.0.0.1/32", "192.168.0.0/16"]
+    );
+    assert_eq!(parsed.default_language, Language::Pl);
+    assert!(parsed.license_pattern.matches("abcd"));
+    assert!(!parsed.license_pattern.matches("123-123-123"));
 }

@@ -3,10 +3,11 @@
 use std::{collections::HashMap, path::PathBuf, sync::Arc};
 
 use roomgate::{
-    configuration::{self, Settings},
-    room::embed::EmbedBlock,
-    rooms::RoomSource,
-    startup::{Application, Clock, Source, build_source},
+    domain::Clock,
+    rooms::{RoomSource, Source, build_source},
+    settings::{self, Settings},
+    visit::embed::EmbedBlock,
+    web::Application,
 };
 
 /// Room keys and role tokens of `tests/fixtures/rooms.toml`.
@@ -54,10 +55,8 @@ pub fn test_env() -> HashMap<String, String> {
 }
 
 /// Loads settings from the repo's `config/` with `env` as the environment.
-pub fn load_settings(
-    env: &HashMap<String, String>,
-) -> Result<Settings, configuration::SettingsError> {
-    configuration::load(&repo_path("config"), env)
+pub fn load_settings(env: &HashMap<String, String>) -> Result<Settings, settings::SettingsError> {
+    settings::load(&repo_path("config"), env)
 }
 
 /// The instant every test app starts at unless the test moves its clock: three hours
@@ -95,9 +94,9 @@ pub struct TestApp {
 /// Log lines of one app (or of the global subscriber), as JSON.
 type LogBuffer = Arc<std::sync::Mutex<Vec<u8>>>;
 
-fn log_settings() -> roomgate::configuration::LogSettings {
-    roomgate::configuration::LogSettings {
-        format: roomgate::configuration::LogFormat::Json,
+fn log_settings() -> roomgate::settings::LogSettings {
+    roomgate::settings::LogSettings {
+        format: roomgate::settings::LogFormat::Json,
         level: "debug".into(),
     }
 }
@@ -191,13 +190,13 @@ async fn spawn(settings: Settings, source: Option<Source>, clock: HandClock) -> 
 
 /// A client with reqwest's defaults (it follows redirects, keeps no cookies).
 pub fn plain_client() -> reqwest::Client {
-    roomgate::livewebinar::install_crypto_provider();
+    roomgate::vendor::install_crypto_provider();
     reqwest::Client::new()
 }
 
 /// A browser-like client: keeps cookies, does not follow redirects.
 pub fn new_client() -> reqwest::Client {
-    roomgate::livewebinar::install_crypto_provider();
+    roomgate::vendor::install_crypto_provider();
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())

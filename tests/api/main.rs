@@ -19,6 +19,7 @@ mod helpers;
 mod hostile_http;
 mod hostile_input;
 mod languages;
+mod layering;
 mod logs;
 mod name_prompt;
 mod oauth;

@@ -359,7 +359,7 @@ async fn a_401_refreshes_the_token_and_retries_once() {
         "ROOMGATE__API__TOKEN_FILE".into(),
         file.display().to_string(),
     );
-    let api = roomgate::startup::build_api(
+    let api = roomgate::vendor::build_api(
         &crate::helpers::load_settings(&env).unwrap(),
         crate::helpers::app_clock(&crate::helpers::hand_clock()),
     )
@@ -467,7 +467,7 @@ async fn a_corrupt_token_file_stops_start_up_with_a_clear_line() {
         file.display().to_string(),
     );
     let settings = crate::helpers::load_settings(&env).unwrap();
-    let err = roomgate::startup::Application::build(settings)
+    let err = roomgate::web::Application::build(settings)
         .await
         .err()
         .unwrap();

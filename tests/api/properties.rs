@@ -10,15 +10,15 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use proptest::{prelude::*, strategy::ValueTree, test_runner::TestRunner};
 use regex::Regex;
 use roomgate::{
-    configuration::EmbedSettings,
-    redirect::safe_return_path,
-    room::{
+    domain::grammar::{LicensePattern, clean_avatar_url, clean_email, clean_nickname, is_token},
+    settings::EmbedSettings,
+    visit::{
         embed::{EmbedBlock, escape_for_script},
         query::{RoomQuery, pairs},
-        request::Visitor,
-        validate::{LicensePattern, clean_avatar_url, clean_email, clean_nickname, is_token},
+        redirect::safe_return_path,
+        remembered::VisitorState,
+        visitor::Visitor,
     },
-    session::VisitorState,
 };
 
 use crate::helpers::repo_path;

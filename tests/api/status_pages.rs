@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
-use roomgate::rooms::{Lookup, Readiness, RoomSource, Unavailable};
+use roomgate::{
+    domain::Readiness,
+    rooms::{Lookup, RoomSource, Unavailable},
+};
 use serde_json::json;
 use wiremock::{
     Mock, ResponseTemplate,

@@ -1,7 +1,7 @@
 use roomgate::{
-    configuration::Settings,
-    i18n::{LANGUAGES, Language},
-    pages::{
+    domain::{LANGUAGES, Language},
+    settings::Settings,
+    web::views::{
         CountdownView, ErrorPage, NoticePage, Pages, PromptView, RoomPage, RoomView, ScheduleView,
         SignedInView, TEMPLATES,
     },

@@ -1,0 +1,13 @@
+//! The one operators' core, shared by the command line (`roomgate rooms …`) and the admin
+//! API (`/admin/api/…`): rooms, links, invitations, calendar files. Knows no HTTP.
+
+pub mod calendar;
+pub mod error;
+pub mod input;
+pub mod links;
+pub mod manager;
+
+pub use error::OpsError;
+pub use input::{FieldErrors, InvitationInput, RoomInput};
+pub use links::{LinkBuilder, RoomLinks};
+pub use manager::{InvitationOut, Manager, RoomListItem, RoomOut};

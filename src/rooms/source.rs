@@ -1,0 +1,66 @@
+//! The room source the settings name, built in one place for the server and the command
+//! line alike.
+
+use std::sync::Arc;
+
+use super::{
+    catalog::Catalog,
+    directory::{CachePolicy, Directory},
+    lookup::RoomSource,
+};
+use crate::{
+    domain::Clock,
+    settings::{RoomSourceKind, Settings},
+    vendor::build_api,
+};
+
+/// The room source chosen by the settings, keeping the parts operators need.
+#[derive(Clone)]
+pub enum Source {
+    /// The catalog file (rooms are edited in the file).
+    Catalog(Arc<Catalog>),
+    /// The vendor API behind the cache.
+    Api(Directory),
+    /// Any other source (tests): lookups only.
+    Custom(Arc<dyn RoomSource>),
+}
+
+impl Source {
+    /// The source as pages use it.
+    pub fn as_room_source(&self) -> Arc<dyn RoomSource> {
+        match self {
+            Source::Catalog(c) => c.clone(),
+            Source::Api(d) => Arc::new(d.clone()),
+            Source::Custom(s) => s.clone(),
+        }
+    }
+}
+
+/// Why the source cannot be built: one line per problem.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct SourceError(pub Vec<String>);
+
+/// The room source of `rooms.source`: the catalog file, loaded and checked, or the
+/// vendor API, signed in, behind the cache.
+pub async fn build_source(settings: &Settings, clock: Clock) -> Result<Source, SourceError> {
+    let pattern = settings.parsed.license_pattern.clone();
+    match settings.rooms.source {
+        RoomSourceKind::Catalog => {
+            let catalog = Catalog::load(&settings.catalog.path, pattern)
+                .map_err(|e| SourceError(e.problems))?;
+            tracing::info!(rooms = catalog.len(), path = %settings.catalog.path.display(), "catalog loaded");
+            Ok(Source::Catalog(Arc::new(catalog)))
+        }
+        RoomSourceKind::Api => {
+            let api = build_api(settings, clock)
+                .await
+                .map_err(|e| SourceError(vec![e]))?;
+            Ok(Source::Api(Directory::new(
+                api,
+                pattern,
+                CachePolicy::from(&settings.cache),
+            )))
+        }
+    }
+}

@@ -1,0 +1,181 @@
+//! The embed options for one page, and the JSON data block that carries them.
+//!
+//! The block sits in `<script type="application/json">`; the static script reads it with
+//! `JSON.parse` and percent-encodes each value on its own when it builds the loader URL.
+
+use serde::Serialize;
+
+use super::visitor::Visitor;
+use crate::settings::EmbedSettings;
+
+/// Id of the element the vendor's embed fills.
+pub const CONTAINER_ID: &str = "roomgate-room";
+
+/// What `static/js/room.js` needs: the loader URL and the options, in the vendor's names.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct EmbedBlock {
+    /// `{embed.base_url}/em`; the script appends `?t=…&…`.
+    pub loader: String,
+    pub options: EmbedOptions,
+}
+
+/// The vendor's embed options; absent values are left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct EmbedOptions {
+    #[serde(rename = "_license_key")]
+    pub license_key: String,
+    #[serde(
+        rename = "_role_token",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub role_token: Option<String>,
+    #[serde(
+        rename = "_personal_token",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub personal_token: Option<String>,
+    #[serde(rename = "_nickname", skip_serializing_if = "Option::is_none", default)]
+    pub nickname: Option<String>,
+    #[serde(rename = "_email", skip_serializing_if = "Option::is_none", default)]
+    pub email: Option<String>,
+    #[serde(
+        rename = "_avatar_url",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub avatar_url: Option<String>,
+    #[serde(
+        rename = "_password_token",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub password_token: Option<String>,
+    #[serde(
+        rename = "_registrant_token",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub registrant_token: Option<String>,
+    #[serde(rename = "_widget_containerID")]
+    pub container_id: String,
+    #[serde(rename = "_widget_width")]
+    pub width: String,
+    #[serde(rename = "_widget_height")]
+    pub height: String,
+    #[serde(
+        rename = "_disable_target_top",
+        skip_serializing_if = "Option::is_none",
+        default
+    )]
+    pub disable_target_top: Option<String>,
+}
+
+impl EmbedBlock {
+    /// The block for room `license`, joined with `role_token` (already checked) by `visitor`.
+    pub fn new(
+        settings: &EmbedSettings,
+        license: &str,
+        role_token: Option<&str>,
+        visitor: &Visitor,
+    ) -> Self {
+        EmbedBlock {
+            loader: format!("{}/em", settings.base_url),
+            options: EmbedOptions {
+                license_key: license.to_owned(),
+                role_token: role_token.map(str::to_owned),
+                personal_token: visitor.personal_token.clone(),
+                nickname: visitor.nickname.clone(),
+                email: visitor.email.clone(),
+                avatar_url: visitor.avatar_url.clone(),
+                password_token: visitor.password_token.clone(),
+                registrant_token: visitor.registrant_token.clone(),
+                container_id: CONTAINER_ID.to_owned(),
+                width: settings.width.clone(),
+                height: settings.height.clone(),
+                disable_target_top: settings.disable_target_top.then(|| "1".to_owned()),
+            },
+        }
+    }
+
+    /// The JSON text for the data block, safe inside `<script>`: `<`, `>`, `&`, U+2028
+    /// and U+2029 are written as `\u` escapes (they can only occur inside JSON strings).
+    pub fn to_script_json(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned());
+        escape_for_script(&json)
+    }
+}
+
+/// Escapes HTML-significant characters and JS line terminators in JSON text.
+pub fn escape_for_script(json: &str) -> String {
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings() -> EmbedSettings {
+        EmbedSettings {
+            base_url: "https://embed.example".into(),
+            width: "100%".into(),
+            height: "100vh".into(),
+            disable_target_top: true,
+        }
+    }
+
+    #[test]
+    fn hostile_nicknames_round_trip_without_raw_markup() {
+        for nick in [
+            "</script><script>alert(1)</script>",
+            "<!--",
+            "\"quoted\" 'single'",
+            "line\u{2028}sep\u{2029}para",
+            "a&_role_token=X",
+            "🎉 emoji",
+        ] {
+            let visitor = Visitor {
+                nickname: Some(nick.into()),
+                ..Visitor::default()
+            };
+            let json = EmbedBlock::new(&settings(), "123-123-123", None, &visitor).to_script_json();
+            for raw in ['<', '>', '&', '\u{2028}', '\u{2029}'] {
+                assert!(!json.contains(raw), "{raw:?} raw in {json}");
+            }
+            let back: EmbedBlock = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.options.nickname.as_deref(), Some(nick));
+        }
+    }
+
+    #[test]
+    fn absent_values_are_left_out() {
+        let json =
+            EmbedBlock::new(&settings(), "123-123-123", None, &Visitor::default()).to_script_json();
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let mut keys: Vec<_> = v["options"].as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            [
+                "_disable_target_top",
+                "_license_key",
+                "_widget_containerID",
+                "_widget_height",
+                "_widget_width",
+            ]
+        );
+        assert_eq!(v["loader"], "https://embed.example/em");
+    }
+}

@@ -1,0 +1,26 @@
+//! `GET /healthz` (the process answers) and `GET /readyz` (the room source can answer).
+
+use actix_web::{HttpResponse, web};
+
+use crate::{domain::Readiness, web::state::AppState};
+
+/// Always 200 while the process serves requests; calls nothing upstream.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok\n")
+}
+
+/// 200 when the room source is usable, else 503 with a short fixed reason code (JSON
+/// either way). The source's own words go to the log only: they can name the vendor's
+/// hosts and account ids, and `/readyz` is often reachable from outside.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.rooms.source.readiness().await {
+        Readiness::Ready => HttpResponse::Ok().json(serde_json::json!({ "ready": true })),
+        Readiness::NotReady { code, detail } => {
+            tracing::warn!(reason = code, %detail, "not ready");
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({ "ready": false, "reason": code }))
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! `GET/HEAD /room/{license}` and `/room/{license}/{role_hash}`.
+
+use actix_session::Session;
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::StatusCode,
+    web::{self, Bytes},
+};
+
+use crate::{
+    visit::{
+        language::from_query,
+        phase::{Phase, phase},
+        query::RoomQuery,
+        role::role_for_hash,
+        visitor::Visitor,
+    },
+    web::{
+        client_ip::client_ip,
+        error::PageError,
+        language,
+        lookup::{active_room, room_path},
+        session,
+        state::AppState,
+        views::{
+            PromptView, SignedInView, html_response,
+            room::{PageInput, room_view},
+        },
+    },
+};
+
+/// The room page: the embed, the name prompt when a name is required and missing, or the
+/// waiting and ended states of a scheduled room.
+#[tracing::instrument(name = "room page", skip_all)]
+pub async fn room_page(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let path = room_path(&req, &state)?;
+
+    // Reserved before the lookup, which can take seconds on a cold room: overlapping
+    // guesses must not all pass before the first of them is found wrong. Every way out
+    // but a wrong hash gives the attempt back.
+    let attempt = match &path.role_hash {
+        Some(_) => Some(
+            state
+                .guards
+                .role_guesses
+                .reserve(client_ip(&req, &state.guards.trusted_proxies))
+                .ok_or(PageError::TooManyAttempts)?,
+        ),
+        None => None,
+    };
+    let room = active_room(state.rooms.source.as_ref(), &path.license).await?;
+    let role = match &path.role_hash {
+        None => None,
+        Some(hash) => match role_for_hash(&room, hash) {
+            Some(role) => Some((role, hash.as_str())),
+            None => {
+                if let Some(attempt) = attempt {
+                    attempt.failed();
+                }
+                tracing::info!(security_event = "role_hash_mismatch", "wrong role hash");
+                // Exactly the answer of an unknown room: no oracle for guessing.
+                return Err(PageError::NotFound);
+            }
+        },
+    };
+    drop(attempt);
+
+    let query_string = req.query_string();
+    let query = RoomQuery::parse(query_string);
+    let mut remembered = session::load(&session);
+    let mut changed = remembered.remember(&path.license, &query, state.visits.max_rooms);
+    if let Some(lang) = from_query(query_string) {
+        changed |= remembered.lang.as_deref() != Some(lang.code());
+        remembered.lang = Some(lang.code().to_owned());
+    }
+    let lang = language::of_request(
+        &req,
+        remembered.lang.as_deref(),
+        state.visits.default_language,
+    );
+    let now = state.now();
+    let visitor = Visitor::resolve(&path.license, &query, &remembered, now.timestamp());
+    let phase = phase(&room, now, role.is_some());
+
+    let prompt = if state.visits.require_nickname && !visitor.has_name() && phase.shows_room() {
+        changed |= remembered.csrf.is_none();
+        Some(PromptView {
+            action: format!("/room/{}/join", path.license),
+            csrf: remembered.csrf_token().to_owned(),
+            return_to: path.to_path(),
+            error: None,
+            nickname: String::new(),
+        })
+    } else {
+        None
+    };
+    let signed_in = match remembered
+        .identity_at(now.timestamp())
+        .map(|i| i.name.clone())
+    {
+        Some(name) => {
+            changed |= remembered.csrf.is_none();
+            Some(SignedInView {
+                name,
+                csrf: remembered.csrf_token().to_owned(),
+                return_to: path.to_path(),
+            })
+        }
+        None => None,
+    };
+    if changed {
+        session::save(&session, &remembered)?;
+    }
+
+    // A visitor who brings nothing of their own gets the same page as everyone else.
+    let shared = visitor == Visitor::default()
+        && prompt.is_none()
+        && signed_in.is_none()
+        && phase == Phase::Live;
+    let role_hash = role.map(|(_, hash)| hash);
+    if shared && let Some(html) = state.pages.cache.get(&room, role_hash, lang) {
+        return Ok(html_response(StatusCode::OK, html));
+    }
+    let view = room_view(PageInput {
+        room: &room,
+        role,
+        visitor: &visitor,
+        embed: &state.pages.embed,
+        app_url: &state.pages.app_url,
+        prompt,
+        lang,
+        phase,
+        now,
+        signed_in,
+    });
+    let html = Bytes::from(
+        state
+            .pages
+            .views
+            .render_logged("room.html", &view, lang)
+            .ok_or_else(|| {
+                PageError::Unexpected(anyhow::anyhow!("the room page did not render"))
+            })?,
+    );
+    if shared {
+        state
+            .pages
+            .cache
+            .put(room.clone(), role_hash, lang, html.clone());
+    }
+    Ok(html_response(StatusCode::OK, html))
+}

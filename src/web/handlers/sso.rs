@@ -1,0 +1,129 @@
+//! `GET /sso?token=…&return_to=…` (sign-in handoff) and `POST /sso/logout`.
+
+use actix_session::Session;
+use actix_web::{
+    HttpRequest, HttpResponse,
+    http::{StatusCode, header::LOCATION},
+    web,
+};
+use serde::Deserialize;
+
+use crate::{
+    domain::Language,
+    visit::{query::pairs, redirect::safe_return_path},
+    web::{
+        error::PageError, forms::check_form, language, session, state::AppState, views::ErrorPage,
+    },
+};
+
+/// Verifies the token, stores the identity in a renewed session, and answers 303 to
+/// `return_to` (a path on this site; anything else goes to `/`).
+#[tracing::instrument(name = "sso", skip_all)]
+pub async fn sign_in(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let Some(verifier) = &state.guards.sso else {
+        return Err(PageError::NotFound);
+    };
+    let mut token = None;
+    let mut return_to = None;
+    for (key, value) in pairs(req.query_string()) {
+        match key.as_str() {
+            "token" if token.is_none() => token = Some(value),
+            "return_to" if return_to.is_none() => return_to = Some(value),
+            _ => {}
+        }
+    }
+    let mut remembered = session::load(&session);
+    let lang = language::of_request(
+        &req,
+        remembered.lang.as_deref(),
+        state.visits.default_language,
+    );
+    let now = state.now().timestamp();
+    let verified = match token.as_deref().map(|t| verifier.verify(t, now)) {
+        Some(Ok(verified)) => verified,
+        Some(Err(e)) => return Ok(refused(&state, lang, &e.to_string())),
+        None => return Ok(refused(&state, lang, "no token")),
+    };
+    // A sign-in replaces any earlier one, which ends like a sign-out.
+    let replaced = remembered
+        .sign_in_to_end()
+        .map(|(id, until)| (id.to_owned(), until));
+    remembered.sign_in(verified.identity.clone(), state.visits.max_rooms);
+    // Used up only now that the new state is ready: a sign-in that failed earlier leaves
+    // the token usable for a retry.
+    if let Err(e) = verifier.use_up(&verified, now) {
+        return Ok(refused(&state, lang, &e.to_string()));
+    }
+    if let Some((id, until)) = replaced {
+        end_sign_in(&state, &id, until, now);
+    }
+    // A new sign-in gets a new session (no fixation), keeping the visitor's own values.
+    session.renew();
+    session::save(&session, &remembered)?;
+    tracing::info!(
+        security_event = "sso_signed_in",
+        "visitor signed in through the company's site"
+    );
+    let target = return_to
+        .as_deref()
+        .and_then(safe_return_path)
+        .unwrap_or_else(|| "/".to_owned());
+    Ok(HttpResponse::SeeOther()
+        .insert_header((LOCATION, target))
+        .finish())
+}
+
+/// The one 400 page for every refused token; the reason goes only to the log.
+fn refused(state: &AppState, lang: Language, reason: &str) -> HttpResponse {
+    tracing::warn!(security_event = "sso_rejected", %reason, "sign-in token refused");
+    let page = ErrorPage {
+        title: lang.word("error_sso_title"),
+        message: lang.word("error_sso_text"),
+        ..ErrorPage::for_status(StatusCode::BAD_REQUEST, lang)
+    };
+    state
+        .pages
+        .views
+        .respond(StatusCode::BAD_REQUEST, "error.html", &page, lang)
+}
+
+/// Records a sign-in as ended on the server, until its identity would have expired anyway:
+/// a saved copy of the cookie then no longer signs in (see `session::forget_ended_sign_ins`).
+fn end_sign_in(state: &AppState, id: &str, until: i64, now: i64) {
+    state.guards.ended_sign_ins.first_use(id, until, now);
+}
+
+/// The sign-out form.
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {
+    csrf: String,
+    #[serde(default)]
+    return_to: String,
+}
+
+/// Clears the signed-in identity (CSRF token and same origin required) and ends its
+/// sign-in on the server.
+#[tracing::instrument(name = "sso logout", skip_all)]
+pub async fn sign_out(
+    req: HttpRequest,
+    form: web::Form<LogoutForm>,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let mut remembered = session::load(&session);
+    check_form(&req, &state.guards.public_origin, &remembered, &form.csrf)?;
+    if let Some((id, until)) = remembered.sign_in_to_end() {
+        end_sign_in(&state, id, until, state.now().timestamp());
+    }
+    remembered.sign_out();
+    session.renew();
+    session::save(&session, &remembered)?;
+    let target = safe_return_path(&form.return_to).unwrap_or_else(|| "/".to_owned());
+    Ok(HttpResponse::SeeOther()
+        .insert_header((LOCATION, target))
+        .finish())
+}

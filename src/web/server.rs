@@ -1,0 +1,200 @@
+//! Building the application from settings and running it.
+
+use std::{net::TcpListener, sync::Arc};
+
+use actix_web::{
+    App, HttpServer,
+    cookie::Key,
+    dev::{Server, ServerHandle},
+    middleware::ErrorHandlers,
+    web,
+};
+use secrecy::ExposeSecret;
+use tracing::instrument::WithSubscriber;
+use tracing_actix_web::TracingLogger;
+
+use super::{
+    assets::{self, ThemeSheet},
+    error::render_error_page,
+    middleware::{body_deadline::cut_off_slow_bodies, headers::security_headers},
+    routes, session,
+    state::AppState,
+    views::Pages,
+};
+use crate::{
+    domain::{Clock, system_clock},
+    rooms::{Catalog, Source, SourceError, build_source},
+    settings::Settings,
+    telemetry::RedactedSpans,
+};
+
+/// Why the application could not be built: one line per problem.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.join("\n"))]
+pub struct StartupError(pub Vec<String>);
+
+impl From<SourceError> for StartupError {
+    fn from(e: SourceError) -> Self {
+        StartupError(e.0)
+    }
+}
+
+/// The server, bound to its port.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Builds the room source named by the settings, then the server.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let clock = system_clock();
+        let source = build_source(&settings, clock.clone()).await?;
+        Self::build_with(settings, source, clock)
+    }
+
+    /// Builds the server around `source` (tests use their own source and clock).
+    pub fn build_with(
+        settings: Settings,
+        source: Source,
+        clock: Clock,
+    ) -> Result<Self, StartupError> {
+        Self::build_logging_to(settings, source, clock, None)
+    }
+
+    /// Like [`Application::build_with`]; with `log`, the server's threads log there
+    /// instead of to the global subscriber, so that each test reads its own app's lines.
+    pub fn build_logging_to(
+        settings: Settings,
+        source: Source,
+        clock: Clock,
+        log: Option<tracing::Dispatch>,
+    ) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(settings.bind_address()).map_err(|e| {
+            StartupError(vec![format!(
+                "server: cannot listen on {} ({e})",
+                settings.bind_address()
+            )])
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| StartupError(vec![format!("server: {e}")]))?
+            .port();
+        let server = run(listener, settings, source, clock, log)?;
+        Ok(Application { port, server })
+    }
+
+    /// The port actually bound (settings may say 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A handle to stop the server gracefully.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped through the handle.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Re-reads the catalog on SIGHUP. A bad new file keeps the old rooms and logs why;
+/// requests are served throughout (the swap is one pointer under a lock). Logs to `log`
+/// when given, else where the application is built.
+fn reload_on_sighup(catalog: Arc<Catalog>, log: Option<tracing::Dispatch>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = match signal(SignalKind::hangup()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGHUP; the catalog will not reload");
+            return;
+        }
+    };
+    let reload = async move {
+        while hangups.recv().await.is_some() {
+            match catalog.reload() {
+                Ok(rooms) => tracing::info!(rooms, "catalog reloaded"),
+                Err(e) => tracing::error!(
+                    problems = %e,
+                    "catalog not reloaded: the new file has problems; the old rooms stay"
+                ),
+            }
+        }
+    };
+    match log {
+        Some(log) => tokio::spawn(reload.with_subscriber(log)),
+        None => tokio::spawn(reload.with_current_subscriber()),
+    };
+}
+
+fn session_key(settings: &Settings) -> Key {
+    match &settings.session.key {
+        Some(secret) => Key::derive_from(secret.expose_secret().as_bytes()),
+        None => {
+            // Only development gets here (production refuses to start without a key):
+            // sessions then last until the next restart.
+            tracing::warn!("session.key is not set: using a random key until the next restart");
+            Key::generate()
+        }
+    }
+}
+
+fn run(
+    listener: TcpListener,
+    settings: Settings,
+    source: Source,
+    clock: Clock,
+    log: Option<tracing::Dispatch>,
+) -> Result<Server, StartupError> {
+    let asset_version = assets::version_of(
+        &settings.branding.static_dir,
+        &settings.branding.primary_color,
+    );
+    let pages =
+        Pages::load(&settings.branding, asset_version).map_err(|e| StartupError(vec![e]))?;
+    if let Source::Catalog(catalog) = &source {
+        reload_on_sighup(catalog.clone(), log.clone());
+    }
+    let state = web::Data::new(AppState::new(&settings, source, pages, clock));
+    let theme = web::Data::new(ThemeSheet::new(&settings.branding.primary_color));
+    let key = session_key(&settings);
+    let secure = settings.session.secure;
+    let static_dir = settings.branding.static_dir.clone();
+    let workers = settings.server.workers;
+    let settings = Arc::new(settings);
+
+    let mut server = HttpServer::new(move || {
+        // The factory runs once on each worker thread: that thread (and every task it
+        // runs) logs to `log` for as long as it lives.
+        if let Some(log) = &log {
+            std::mem::forget(tracing::dispatcher::set_default(log));
+        }
+        App::new()
+            .wrap(actix_web::middleware::from_fn(cut_off_slow_bodies))
+            .wrap(ErrorHandlers::new().default_handler(render_error_page))
+            .wrap(actix_web::middleware::from_fn(
+                session::forget_ended_sign_ins,
+            ))
+            .wrap(session::middleware(key.clone(), secure))
+            .wrap(security_headers(&settings))
+            .wrap(TracingLogger::<RedactedSpans>::new())
+            .app_data(state.clone())
+            .app_data(theme.clone())
+            .app_data(web::FormConfig::default().limit(4096))
+            .configure(|cfg| routes::configure(cfg, &static_dir))
+            .default_service(web::to(routes::not_found))
+    })
+    // main.rs handles SIGTERM/SIGINT itself, so that both shut down gracefully.
+    .disable_signals()
+    .shutdown_timeout(10);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    let server = server
+        .listen(listener)
+        .map_err(|e| StartupError(vec![format!("server: {e}")]))?
+        .run();
+    Ok(server)
+}
