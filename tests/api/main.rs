@@ -8,6 +8,7 @@ mod catalog_reload;
 mod checklist;
 mod cli;
 mod configuration;
+mod fake_account;
 mod fake_vendor;
 mod faults;
 mod hardening_logs_and_dates;
