@@ -2,7 +2,8 @@
 //! as many failures as you ask for, and counts of every call roomgate makes.
 //!
 //! ```sh
-//! cargo run --release --example fake_vendor -- --port 9100 --rooms 1000 [--latency-ms 200] [--fail-rate 0.0]
+//! cargo run --release --example fake_vendor -- --port 9100 --rooms 1000 [--closed 0] \
+//!   [--latency-ms 200] [--fail-rate 0.0] [--quirk page-ignored …]
 //! # then, in another shell:
 //! ROOMGATE__ROOMS__SOURCE=api ROOMGATE__API__BASE_URL=http://127.0.0.1:9100/api/ \
 //!   ROOMGATE__API__CLIENT_ID=demo ROOMGATE__API__CLIENT_SECRET=demo cargo run --release
@@ -16,15 +17,27 @@
 //! |---|---|
 //! | `POST auth/login` (form `client_id`, `client_secret`) | `{"token", "expires_in"}` |
 //! | `POST oauth/access_token`, `POST oauth/access_token/refresh` | `{"access_token", "refresh_token", "expires_in", "token_type"}` |
-//! | `GET widgets?limit=&page=&order=` | `{"data": [{"id", "token", "name", "type", "start_date"}]}` |
+//! | `GET widgets?limit=&page=&order=&scope=` | `{"data": [{"id", "token", "name", "type", "start_date", "status"}]}` |
 //! | `GET widgets/{id}` | `{"data": widget}`, or 404 `{"error": {"message": "Widget not found"}}` |
+//! | `POST widgets` (form `name`, …) | `{"data": {"id", "token", "roles", "hosted_at"}}` |
+//! | `PUT widgets/{id}` (form fields) | `{"data": {"id"}}`; only the fields sent change |
+//! | `DELETE widgets/{id}` | `{"data": []}` |
 //! | `POST widgets/{id}/personal` | `{"data": {"personal_token", "personal_url"}}` |
 //! | `GET me` | `{"data": {"id": 1, "email": "fake@example.com"}}` |
 //!
 //! Room `i` (0-based) has id `i + 1` and key `{100 + i / 1_000_000:03}-{i / 1000 % 1000:03}-{i % 1000:03}`
 //! (`100-000-000`, `100-000-001`, …), so keys starting `999-` never exist. Its role tokens
-//! are `Host{id}` and `Pres{id}`. Every call but the sign-ins needs a bearer token this
-//! fake handed out (401 `Unauthenticated.` otherwise).
+//! are `Host{id}` and `Pres{id}`. The last `--closed` rooms are closed (`inactive`). Every
+//! call but the sign-ins needs a bearer token this fake handed out (401
+//! `Unauthenticated.` otherwise).
+//!
+//! `--quirk NAME` (repeatable) makes the fake behave the opposite way of one assumption
+//! roomgate's client once made about the real API (see `roomgate probe`):
+//! `page-ignored` (every page is the first), `limit-capped` (`limit` capped at 100),
+//! `unscoped-active-only` (a listing without `scope` hides closed rooms),
+//! `put-replaces` (`PUT` resets every editable field it is not sent),
+//! `personal-url-only` (personal links without `personal_token`), `no-status` (rooms
+//! without a `status` field).
 //!
 //! Control, outside `/api/` (never delayed, never failed):
 //! - `POST /__control` with JSON `{"fail": bool, "latency_ms": N, "fail_rate": F}` (any
@@ -33,14 +46,18 @@
 //!   `fail: true` is an outage: every `/api/` call answers 503 with an HTML body, as a
 //!   gateway would; `fail: false` ends it.
 //! - `GET /__stats`: calls per kind, e.g. `{"login": 1, "list": 3, "listings": 1,
-//!   "detail": {"total": 1000, "distinct": 1000}, "me": 0, …}`; `POST /__stats/reset`.
+//!   "detail": {"total": 1000, "distinct": 1000}, "changes": 0, "me": 0, …}`
+//!   (`changes`: creates, updates, deletes); `POST /__stats/reset`.
 //!   `list` counts pages, `listings` the listings (page 1 calls). A call counts under its
 //!   kind whatever it was answered (delayed, failed, outage); calls without a token count
 //!   only as `unauthenticated`.
 
 use std::{
-    collections::HashMap,
-    sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed},
+    collections::{BTreeMap, HashMap, HashSet},
+    sync::{
+        Mutex,
+        atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::Relaxed},
+    },
     time::Duration,
 };
 
@@ -50,8 +67,8 @@ use actix_web::{
     http::{StatusCode, header},
     web,
 };
-use clap::Parser;
-use serde_json::{Value, json};
+use clap::{Parser, ValueEnum};
+use serde_json::{Map, Value, json};
 
 /// Most widgets one list call hands out, as the real vendor.
 const MAX_PAGE_SIZE: usize = 500;
@@ -68,6 +85,12 @@ struct Args {
     /// How many rooms the account has.
     #[arg(long, default_value_t = 1000)]
     rooms: u64,
+    /// How many of them (the last ones) are closed.
+    #[arg(long, default_value_t = 0)]
+    closed: u64,
+    /// Behave the opposite way of one of roomgate's first assumptions (repeatable).
+    #[arg(long = "quirk", value_enum)]
+    quirks: Vec<Quirk>,
     /// Delay before every /api/ answer, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -79,9 +102,39 @@ struct Args {
     workers: usize,
 }
 
+/// One way the real API may differ from what roomgate's client first assumed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ValueEnum)]
+enum Quirk {
+    /// `page` is ignored: every page is the first one.
+    PageIgnored,
+    /// `limit` is capped at 100.
+    LimitCapped,
+    /// A listing without `scope` holds open rooms only.
+    UnscopedActiveOnly,
+    /// `PUT` replaces the whole editable record.
+    PutReplaces,
+    /// Personal links come with `personal_url` only.
+    PersonalUrlOnly,
+    /// Rooms come without `status`.
+    NoStatus,
+}
+
+/// Rooms changed, created or deleted since start; the others are made from their id.
+#[derive(Default)]
+struct Changes {
+    /// Whole records of changed and created rooms.
+    records: BTreeMap<u64, Map<String, Value>>,
+    deleted: HashSet<u64>,
+    /// The id the next created room gets.
+    next_id: u64,
+}
+
 /// What the fake does now (changed by `/__control`) and what it has been asked.
 struct Vendor {
     rooms: u64,
+    closed: u64,
+    quirks: HashSet<Quirk>,
+    changes: Mutex<Changes>,
     latency_ms: AtomicU64,
     /// `f64` bits.
     fail_rate: AtomicU64,
@@ -103,6 +156,8 @@ struct Counts {
     detail_total: AtomicU64,
     detail_by_id: Vec<AtomicU32>,
     personal: AtomicU64,
+    /// Creates, updates and deletes.
+    changes: AtomicU64,
     me: AtomicU64,
     not_found: AtomicU64,
     unauthenticated: AtomicU64,
@@ -134,6 +189,7 @@ impl Counts {
             "listings": n(&self.listings),
             "detail": {"total": n(&self.detail_total), "distinct": distinct},
             "personal": n(&self.personal),
+            "changes": n(&self.changes),
             "me": n(&self.me),
             "not_found": n(&self.not_found),
             "unauthenticated": n(&self.unauthenticated),
@@ -152,6 +208,7 @@ impl Counts {
             &self.listings,
             &self.detail_total,
             &self.personal,
+            &self.changes,
             &self.me,
             &self.not_found,
             &self.unauthenticated,
@@ -177,22 +234,24 @@ fn key_of(i: u64) -> String {
     )
 }
 
-fn summary(id: u64) -> Value {
-    json!({
-        "id": id,
-        "token": key_of(id - 1),
-        "name": format!("Room {id}"),
-        "type": "permanent",
-        "start_date": null,
-    })
+/// The list entry of a room record.
+fn summary(record: &Map<String, Value>) -> Value {
+    let fields = ["id", "token", "name", "type", "start_date", "status"];
+    Value::Object(
+        fields
+            .into_iter()
+            .filter_map(|f| Some((f.to_owned(), record.get(f)?.clone())))
+            .collect(),
+    )
 }
 
-fn widget(id: u64) -> Value {
+/// Room `id` as it was made at start.
+fn widget(id: u64, name: &str) -> Value {
     let key = key_of(id - 1);
     json!({
         "id": id,
         "token": key,
-        "name": format!("Room {id}"),
+        "name": name,
         "agenda": format!("<p>Fake room number {id}.</p><p>Made by the fake vendor.</p>"),
         "type": "permanent",
         "status": "active",
@@ -201,6 +260,7 @@ fn widget(id: u64) -> Value {
         "timezone": "Europe/Warsaw",
         "password": "",
         "strict_event": 0,
+        "autostart": {"lock_state": "unlocked"},
         "roles": {"host": format!("Host{id}"), "presenter": format!("Pres{id}")},
         "hosted_at": {
             "host": format!("{APP_URL}/{key}/x/Host{id}"),
@@ -223,9 +283,59 @@ impl Vendor {
 
     /// The room id of a path segment, when such a room exists.
     fn room(&self, id: &str) -> Option<u64> {
-        id.parse::<u64>()
-            .ok()
-            .filter(|id| (1..=self.rooms).contains(id))
+        let id = id.parse::<u64>().ok()?;
+        self.record(id).map(|_| id)
+    }
+
+    /// Room `id` as stored now, if it exists.
+    fn record(&self, id: u64) -> Option<Map<String, Value>> {
+        let changes = self.changes.lock().unwrap_or_else(|e| e.into_inner());
+        if changes.deleted.contains(&id) {
+            return None;
+        }
+        if let Some(record) = changes.records.get(&id) {
+            return Some(record.clone());
+        }
+        if !(1..=self.rooms).contains(&id) {
+            return None;
+        }
+        let mut made = widget(id, &format!("Room {id}"));
+        if id > self.rooms - self.closed.min(self.rooms) {
+            made["status"] = json!("inactive");
+        }
+        made.as_object().cloned()
+    }
+
+    /// `active` or `inactive`, without building the record (listings of many rooms).
+    fn status_of(&self, id: u64) -> String {
+        let changes = self.changes.lock().unwrap_or_else(|e| e.into_inner());
+        match changes.records.get(&id) {
+            Some(record) => record["status"].as_str().unwrap_or("active").to_owned(),
+            None if id > self.rooms - self.closed.min(self.rooms) => "inactive".to_owned(),
+            None => "active".to_owned(),
+        }
+    }
+
+    /// Every room id, newest first when `descending`.
+    fn ids(&self, descending: bool) -> Vec<u64> {
+        let changes = self.changes.lock().unwrap_or_else(|e| e.into_inner());
+        let last = changes.next_id.saturating_sub(1).max(self.rooms);
+        let exists = |id: &u64| {
+            !changes.deleted.contains(id) && (*id <= self.rooms || changes.records.contains_key(id))
+        };
+        let mut ids: Vec<u64> = (1..=last).filter(exists).collect();
+        if descending {
+            ids.reverse();
+        }
+        ids
+    }
+
+    /// A record as answered (without `status` under `no-status`).
+    fn shown(&self, mut record: Map<String, Value>) -> Value {
+        if self.quirks.contains(&Quirk::NoStatus) {
+            record.remove("status");
+        }
+        Value::Object(record)
     }
 }
 
@@ -289,17 +399,35 @@ async fn list(
             .and_then(|v| v.parse::<u64>().ok())
             .unwrap_or(default)
     };
-    let limit = number("limit", 10).clamp(1, MAX_PAGE_SIZE as u64);
-    let page = number("page", 1).max(1);
+    let cap = if vendor.quirks.contains(&Quirk::LimitCapped) {
+        100
+    } else {
+        MAX_PAGE_SIZE as u64
+    };
+    let limit = number("limit", 10).clamp(1, cap);
+    let mut page = number("page", 1).max(1);
     vendor.counts.list.fetch_add(1, Relaxed);
     if page == 1 {
         vendor.counts.listings.fetch_add(1, Relaxed);
     }
+    if vendor.quirks.contains(&Quirk::PageIgnored) {
+        page = 1;
+    }
+    let scope = match query.get("scope") {
+        Some(scope) => Some(scope.as_str()),
+        None if vendor.quirks.contains(&Quirk::UnscopedActiveOnly) => Some("active"),
+        None => None,
+    };
     let descending = query.get("order").is_some_and(|o| o == "desc");
-    let skip = (page - 1).saturating_mul(limit);
-    let data: Vec<Value> = (skip..vendor.rooms.min(skip.saturating_add(limit)))
-        .map(|n| if descending { vendor.rooms - n } else { n + 1 })
-        .map(summary)
+    let skip = usize::try_from((page - 1).saturating_mul(limit)).unwrap_or(usize::MAX);
+    let data: Vec<Value> = vendor
+        .ids(descending)
+        .into_iter()
+        .filter(|id| scope.is_none_or(|s| vendor.status_of(*id) == s))
+        .skip(skip)
+        .take(limit as usize)
+        .filter_map(|id| vendor.record(id))
+        .map(|r| vendor.shown(summary(&r).as_object().cloned().unwrap_or_default()))
         .collect();
     HttpResponse::Ok().json(json!({ "data": data }))
 }
@@ -309,10 +437,16 @@ async fn detail(vendor: State, req: HttpRequest, id: web::Path<String>) -> HttpR
         return refused;
     }
     vendor.counts.detail_total.fetch_add(1, Relaxed);
-    match vendor.room(&id) {
-        Some(id) => {
-            vendor.counts.detail_by_id[(id - 1) as usize].fetch_add(1, Relaxed);
-            HttpResponse::Ok().json(json!({ "data": widget(id) }))
+    match id
+        .parse()
+        .ok()
+        .and_then(|id| Some((id, vendor.record(id)?)))
+    {
+        Some((id, record)) => {
+            if let Some(count) = vendor.counts.detail_by_id.get((id - 1) as usize) {
+                count.fetch_add(1, Relaxed);
+            }
+            HttpResponse::Ok().json(json!({ "data": vendor.shown(record) }))
         }
         None => {
             vendor.counts.not_found.fetch_add(1, Relaxed);
@@ -331,10 +465,113 @@ async fn personal(vendor: State, req: HttpRequest, id: web::Path<String>) -> Htt
         return error(StatusCode::NOT_FOUND, "Widget not found");
     };
     let token = format!("pt{id}x{:016x}", rand::random::<u64>());
-    HttpResponse::Ok().json(json!({"data": {
-        "personal_token": token,
-        "personal_url": format!("{APP_URL}/{}?_personal_token={token}", key_of(id - 1)),
-    }}))
+    let url = format!("{APP_URL}/{}?_personal_token={token}", key_of(id - 1));
+    if vendor.quirks.contains(&Quirk::PersonalUrlOnly) {
+        return HttpResponse::Ok().json(json!({"data": {"personal_url": url}}));
+    }
+    HttpResponse::Ok().json(json!({"data": {"personal_token": token, "personal_url": url}}))
+}
+
+/// `POST widgets`: a new room with the form's fields.
+async fn create(vendor: State, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if let Some(refused) = refusal(&req, &vendor) {
+        return refused;
+    }
+    vendor.counts.changes.fetch_add(1, Relaxed);
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let Some((_, name)) = form.iter().find(|(k, _)| k == "name") else {
+        return invalid("name", "The name field is required.");
+    };
+    let mut changes = vendor.changes.lock().unwrap_or_else(|e| e.into_inner());
+    let id = changes.next_id;
+    changes.next_id += 1;
+    let mut record = widget(id, name).as_object().cloned().unwrap_or_default();
+    record.insert("agenda".into(), json!(""));
+    apply(&mut record, &form);
+    let answer = json!({"id": id, "token": record["token"], "roles": record["roles"], "hosted_at": record["hosted_at"]});
+    changes.records.insert(id, record);
+    HttpResponse::Created().json(json!({ "data": answer }))
+}
+
+/// `PUT widgets/{id}`: the form's fields, or (`put-replaces`) the form on defaults.
+async fn update(
+    vendor: State,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    if let Some(refused) = refusal(&req, &vendor) {
+        return refused;
+    }
+    vendor.counts.changes.fetch_add(1, Relaxed);
+    let Some((id, mut record)) = id
+        .parse()
+        .ok()
+        .and_then(|id| Some((id, vendor.record(id)?)))
+    else {
+        return error(StatusCode::NOT_FOUND, "Widget not found");
+    };
+    let form: Vec<(String, String)> = url::form_urlencoded::parse(&body).into_owned().collect();
+    if vendor.quirks.contains(&Quirk::PutReplaces) {
+        for (field, default) in [
+            ("agenda", json!("")),
+            ("type", json!("permanent")),
+            ("start_date", Value::Null),
+            ("duration", json!(60)),
+            ("timezone", json!("UTC")),
+            ("password", json!("")),
+            ("strict_event", json!(0)),
+            ("autostart", json!({"lock_state": "unlocked"})),
+        ] {
+            record.insert(field.to_owned(), default);
+        }
+    }
+    apply(&mut record, &form);
+    let mut changes = vendor.changes.lock().unwrap_or_else(|e| e.into_inner());
+    changes.records.insert(id, record);
+    HttpResponse::Ok().json(json!({"data": {"id": id}}))
+}
+
+/// `DELETE widgets/{id}`.
+async fn delete(vendor: State, req: HttpRequest, id: web::Path<String>) -> HttpResponse {
+    if let Some(refused) = refusal(&req, &vendor) {
+        return refused;
+    }
+    vendor.counts.changes.fetch_add(1, Relaxed);
+    let Some(id) = vendor.room(&id) else {
+        return error(StatusCode::NOT_FOUND, "Widget not found");
+    };
+    let mut changes = vendor.changes.lock().unwrap_or_else(|e| e.into_inner());
+    changes.records.remove(&id);
+    changes.deleted.insert(id);
+    HttpResponse::Ok().json(json!({"data": []}))
+}
+
+/// Writes form fields into a record, as the vendor reads them (`start_date` is kept as
+/// sent: this fake answers it back as Unix seconds only when it can read it as UTC).
+fn apply(record: &mut Map<String, Value>, form: &[(String, String)]) {
+    for (key, value) in form {
+        let stored = match key.as_str() {
+            "name" | "agenda" | "password" | "type" | "timezone" | "status" => json!(value),
+            "duration" => json!(value.parse::<u64>().unwrap_or(60)),
+            "strict_event" => json!(u8::from(value == "1")),
+            "autostart[lock_state]" => {
+                record.insert("autostart".into(), json!({ "lock_state": value }));
+                continue;
+            }
+            "start_date" => chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S")
+                .map(|t| json!(t.and_utc().timestamp()))
+                .unwrap_or(Value::Null),
+            _ => continue,
+        };
+        record.insert(key.clone(), stored);
+    }
+}
+
+fn invalid(field: &str, message: &str) -> HttpResponse {
+    HttpResponse::UnprocessableEntity().json(json!({
+        "error": {"message": "The given data was invalid.", "errors": {field: [message]}}
+    }))
 }
 
 async fn me(vendor: State, req: HttpRequest) -> HttpResponse {
@@ -364,6 +601,7 @@ fn behaviour(vendor: &Vendor) -> Value {
         "latency_ms": vendor.latency_ms.load(Relaxed),
         "fail_rate": f64::from_bits(vendor.fail_rate.load(Relaxed)),
         "rooms": vendor.rooms,
+        "quirks": vendor.quirks.iter().map(|q| format!("{q:?}")).collect::<Vec<_>>(),
     })
 }
 
@@ -457,6 +695,12 @@ async fn main() -> std::io::Result<()> {
     let args = Args::parse();
     let vendor = web::Data::new(Vendor {
         rooms: args.rooms,
+        closed: args.closed,
+        quirks: args.quirks.iter().copied().collect(),
+        changes: Mutex::new(Changes {
+            next_id: args.rooms + 1,
+            ..Changes::default()
+        }),
         latency_ms: AtomicU64::new(args.latency_ms),
         fail_rate: AtomicU64::new(args.fail_rate.clamp(0.0, 1.0).to_bits()),
         outage: AtomicBool::new(false),
@@ -488,7 +732,10 @@ async fn main() -> std::io::Result<()> {
                     .route("/oauth/access_token", web::post().to(oauth_token))
                     .route("/oauth/access_token/refresh", web::post().to(oauth_token))
                     .route("/widgets", web::get().to(list))
+                    .route("/widgets", web::post().to(create))
                     .route("/widgets/{id}", web::get().to(detail))
+                    .route("/widgets/{id}", web::put().to(update))
+                    .route("/widgets/{id}", web::delete().to(delete))
                     .route("/widgets/{id}/personal", web::post().to(personal))
                     .route("/me", web::get().to(me))
                     .default_service(web::to(unknown_call)),
@@ -523,6 +770,75 @@ mod tests {
                 "  room 100-000-001 (id 2): attendee /room/100-000-001, host /room/100-000-001/Host2",
             ]
         );
+    }
+
+    fn vendor(rooms: u64, closed: u64, quirks: &[Quirk]) -> Vendor {
+        Vendor {
+            rooms,
+            closed,
+            quirks: quirks.iter().copied().collect(),
+            changes: Mutex::new(Changes {
+                next_id: rooms + 1,
+                ..Changes::default()
+            }),
+            latency_ms: AtomicU64::new(0),
+            fail_rate: AtomicU64::new(0),
+            outage: AtomicBool::new(false),
+            next_token: AtomicU64::new(1),
+            counts: Counts::new(rooms),
+        }
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn closed_rooms_are_the_last_ones_and_no_status_hides_the_field() {
+        let v = vendor(5, 2, &[]);
+        assert_eq!(v.status_of(3), "active");
+        assert_eq!(v.status_of(4), "inactive");
+        assert_eq!(v.record(5).unwrap()["status"], "inactive");
+        assert!(v.record(6).is_none());
+        let v = vendor(5, 0, &[Quirk::NoStatus]);
+        assert!(v.shown(v.record(1).unwrap()).get("status").is_none());
+    }
+
+    #[test]
+    fn quirks_are_named_on_the_command_line() {
+        let args = Args::try_parse_from([
+            "fake_vendor",
+            "--quirk",
+            "page-ignored",
+            "--quirk",
+            "put-replaces",
+            "--closed",
+            "3",
+        ])
+        .unwrap();
+        assert_eq!(args.quirks, [Quirk::PageIgnored, Quirk::PutReplaces]);
+        assert_eq!(args.closed, 3);
+        assert!(Args::try_parse_from(["fake_vendor", "--quirk", "nonsense"]).is_err());
+    }
+
+    #[test]
+    fn a_put_changes_only_what_it_is_sent_unless_it_replaces() {
+        let mut record = widget(1, "Room 1").as_object().cloned().unwrap();
+        record.insert("password".into(), json!("pw"));
+        apply(&mut record, &form(&[("name", "New"), ("duration", "90")]));
+        assert_eq!(
+            (&record["name"], &record["duration"], &record["password"]),
+            (&json!("New"), &json!(90), &json!("pw"))
+        );
+        apply(
+            &mut record,
+            &form(&[("autostart[lock_state]", "locked"), ("strict_event", "1")]),
+        );
+        assert_eq!(record["autostart"]["lock_state"], "locked");
+        assert_eq!(record["strict_event"], 1);
     }
 
     #[test]

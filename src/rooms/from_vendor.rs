@@ -88,13 +88,23 @@ pub fn room_of(widget: &Widget) -> Room {
             .as_ref()
             .and_then(Value::as_str)
             .is_some_and(|p| !p.is_empty()),
-        roles: role_tokens(widget.roles.as_ref(), widget.hosted_at.as_ref()),
+        roles: role_tokens(
+            &widget.token,
+            widget.roles.as_ref(),
+            widget.hosted_at.as_ref(),
+        ),
     }
 }
 
-/// Role name → token, from `roles` and from the last path segment of `hosted_at` URLs.
-/// Only string values that are valid tokens count.
-pub fn role_tokens(roles: Option<&Value>, hosted_at: Option<&Value>) -> BTreeMap<String, String> {
+/// Role name → token, from `roles` and from `hosted_at` URLs of the vendor's own role-link
+/// shape, `…/{license}/x/{token}`. A URL of any other shape is ignored rather than guessed
+/// into a role token (a wrong one would let a link grant a role it should not). Only
+/// string values that are valid tokens count.
+pub fn role_tokens(
+    license: &str,
+    roles: Option<&Value>,
+    hosted_at: Option<&Value>,
+) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     if let Some(Value::Object(map)) = roles {
         for (role, token) in map {
@@ -108,7 +118,7 @@ pub fn role_tokens(roles: Option<&Value>, hosted_at: Option<&Value>) -> BTreeMap
             let token = url
                 .as_str()
                 .and_then(|u| u.split(['?', '#']).next())
-                .and_then(|u| u.trim_end_matches('/').rsplit('/').next())
+                .and_then(|u| role_link_token(u, license))
                 .filter(|t| is_token(t));
             if let Some(t) = token {
                 out.entry(role.clone()).or_insert_with(|| t.to_owned());
@@ -116,6 +126,13 @@ pub fn role_tokens(roles: Option<&Value>, hosted_at: Option<&Value>) -> BTreeMap
         }
     }
     out
+}
+
+/// The token of a vendor role link `…/{license}/x/{token}[/]`, if `url` has that shape.
+fn role_link_token<'u>(url: &'u str, license: &str) -> Option<&'u str> {
+    let mut segments = url.trim_end_matches('/').rsplit('/');
+    let token = segments.next()?;
+    (segments.next() == Some("x") && segments.next() == Some(license)).then_some(token)
 }
 
 /// Plain text of an agenda that may hold HTML: tags dropped, block ends as new lines,
@@ -182,6 +199,31 @@ mod tests {
                 ("moderator".into(), "Mod99".into())
             ])
         );
+    }
+
+    #[test]
+    fn hosted_at_urls_of_another_shape_are_ignored_not_guessed() {
+        let w: Widget = serde_json::from_value(json!({
+            "id": 1, "token": "123-123-123",
+            "hosted_at": {
+                "host": "https://app.example/123-123-123/x/Host1?lang=en",
+                "presenter": "https://app.example/123-123-123/join/Pres1",
+                "moderator": "https://app.example/999-999-999/x/Mod1",
+                "guest": "https://app.example/join?token=Guest1",
+                "assistant": "https://app.example/123-123-123/x/",
+            }
+        }))
+        .unwrap();
+        assert_eq!(
+            room_of(&w).roles,
+            BTreeMap::from([("host".into(), "Host1".into())])
+        );
+    }
+
+    #[test]
+    fn a_room_without_a_status_is_active() {
+        let w: Widget = serde_json::from_value(json!({"id": 3, "token": "123-123-123"})).unwrap();
+        assert_eq!(room_of(&w).status, RoomStatus::Active);
     }
 
     #[test]
