@@ -29,6 +29,7 @@ async fn main() -> ExitCode {
         Command::Ics { license, role } => {
             cli::rooms::ics(&settings, &license, role.as_deref()).await
         }
+        Command::Probe(args) => cli::probe::probe(&settings, args, cli.json).await,
     }
 }
 

@@ -1,9 +1,10 @@
 //! The command line: `roomgate [serve]`, `roomgate check`, `roomgate register-client`, and
-//! the operators' tools (`rooms`, `links`, `invite`, `ics`). Commands other than `serve`
-//! print their result and exit: 0 done, 1 the vendor failed or said no, 2 the settings,
-//! the command line or the input are wrong (an unknown room, a bad field).
+//! the operators' tools (`rooms`, `links`, `invite`, `ics`, `probe`). Commands other than
+//! `serve` print their result and exit: 0 done, 1 the vendor failed or said no, 2 the
+//! settings, the command line or the input are wrong (an unknown room, a bad field).
 
 pub mod exit;
+pub mod probe;
 pub mod rooms;
 
 pub use exit::{EXIT_USAGE, EXIT_VENDOR, fail};
@@ -60,6 +61,9 @@ pub enum Command {
         #[arg(long)]
         role: Option<String>,
     },
+    /// Check every assumption roomgate makes about the vendor's API against this account
+    /// (read-only unless --write), and say what roomgate does about each difference.
+    Probe(probe::ProbeArgs),
 }
 
 /// `roomgate check`.

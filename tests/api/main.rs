@@ -25,6 +25,7 @@ mod logs;
 mod name_prompt;
 mod oauth;
 mod precedence;
+mod probe;
 mod properties;
 mod room_pages;
 mod session_cookie;
