@@ -23,7 +23,7 @@ pub enum RoomsCommand {
     Show { license: String },
     /// Create a room at LiveWebinar.
     Create(RoomArgs),
-    /// Change a room (only the options given).
+    /// Change a room: the options given; the rest of its record is sent back as it is.
     Update {
         license: String,
         #[command(flatten)]
@@ -155,7 +155,7 @@ pub async fn rooms(settings: &Settings, command: RoomsCommand, json: bool) -> Ex
         RoomsCommand::List => match manager.list().await {
             Ok(rooms) if json => {
                 print_json(&rooms);
-                Ok(())
+                Ok(ExitCode::SUCCESS)
             }
             Ok(rooms) => {
                 let rows: Vec<[String; 5]> = rooms
@@ -176,7 +176,7 @@ pub async fn rooms(settings: &Settings, command: RoomsCommand, json: bool) -> Ex
                     ["ROOM", "STATUS", "START (UTC)", "NAME", "ATTENDEE LINK"],
                     &rows,
                 );
-                Ok(())
+                Ok(ExitCode::SUCCESS)
             }
             Err(e) => Err(e),
         },
@@ -205,9 +205,10 @@ pub async fn rooms(settings: &Settings, command: RoomsCommand, json: bool) -> Ex
             } else {
                 println!("deleted {license}");
             }
+            ExitCode::SUCCESS
         }),
     };
-    result.map(|()| ExitCode::SUCCESS).unwrap_or_else(failed)
+    result.unwrap_or_else(failed)
 }
 
 /// `roomgate links LICENSE`.
@@ -272,10 +273,27 @@ pub async fn ics(settings: &Settings, license: &str, role: Option<&str>) -> Exit
     }
 }
 
-fn print_room(room: &RoomOut, json: bool) {
+/// Prints `room`, then each field of a change that did not take as a warning on
+/// standard error. A change the vendor did not store in full exits 1, like any other
+/// vendor failure, so that scripts notice; the room is printed as it now is.
+fn print_room(room: &RoomOut, json: bool) -> ExitCode {
     if json {
-        return print_json(room);
+        print_json(room);
+    } else {
+        print_room_text(room);
     }
+    if room.warnings.is_empty() {
+        return ExitCode::SUCCESS;
+    }
+    let lines: Vec<String> = room
+        .warnings
+        .iter()
+        .map(|w| format!("warning: {}: {}", w.field, w.message))
+        .collect();
+    fail(EXIT_VENDOR, &lines.join("\n"))
+}
+
+fn print_room_text(room: &RoomOut) {
     let rows = [
         ("room", room.license.clone()),
         ("name", room.name.clone()),

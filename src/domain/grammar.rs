@@ -44,6 +44,21 @@ pub fn is_token(value: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
+/// Longest personal token: the page's hostile-input checks and the session cookie's
+/// budget are sized for 128 bytes, like every other token.
+pub const PERSONAL_TOKEN_MAX_BYTES: usize = 128;
+
+/// Personal tokens (`widgets/{id}/personal`): 1 to 128 URL-unreserved characters,
+/// `^[A-Za-z0-9._~-]{1,128}$`. The vendor documents no grammar for them, so this is
+/// [`is_token`] widened by `.` and `~`, which are as harmless in a query string, a
+/// JSON string and the loader URL; anything wider would need encoding somewhere.
+pub fn is_personal_token(value: &str) -> bool {
+    (1..=PERSONAL_TOKEN_MAX_BYTES).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'))
+}
+
 /// Bidirectional formatting characters: they can make a name display as something else
 /// (and reverse the text around it in the participant list).
 fn is_bidi_control(c: char) -> bool {
@@ -123,6 +138,19 @@ mod tests {
         assert!(!is_token(""));
         for bad in ["a b", "a%20", "a/b", "a.b", "ą", "a\0"] {
             assert!(!is_token(bad), "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn personal_tokens_may_also_hold_dots_and_tildes() {
+        assert!(is_personal_token("v1.Ab~cd-9_Z"));
+        assert!(is_personal_token(&"a".repeat(128)));
+        assert!(!is_personal_token(&"a".repeat(129)));
+        assert!(!is_personal_token(""));
+        for bad in [
+            "a b", "a%20", "a/b", "a+b", "a=b", "a&b", "a\"b", "<x>", "ą", "a\0",
+        ] {
+            assert!(!is_personal_token(bad), "{bad:?} must be refused");
         }
     }
 

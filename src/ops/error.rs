@@ -37,6 +37,16 @@ pub enum OpsError {
     /// The vendor failed or could not be reached.
     #[error("the vendor: {0}")]
     VendorFailed(ApiError),
+    /// The vendor answered a change with success but, read back, stored none of what
+    /// the operator asked for; why, per field.
+    #[error("the vendor accepted the change but stored none of it")]
+    NotStored { fields: FieldErrors },
+    /// The vendor answered `status=active` with success, but the room reads as closed.
+    #[error("the vendor did not reopen the room: it is still closed")]
+    NotReopened,
+    /// The vendor answered `status=inactive` with success, but the room reads as open.
+    #[error("the vendor did not close the room: it is still open")]
+    NotClosed,
 }
 
 impl From<ApiError> for OpsError {
@@ -61,6 +71,7 @@ impl OpsError {
     pub fn fields(&self) -> Option<&FieldErrors> {
         match self {
             OpsError::Invalid { fields, .. }
+            | OpsError::NotStored { fields }
             | OpsError::VendorRejected(ApiError::Validation { fields, .. })
                 if !fields.is_empty() =>
             {
@@ -70,8 +81,15 @@ impl OpsError {
         }
     }
 
-    /// Whether the vendor (rather than the operator's input) is to blame.
+    /// Whether the vendor (rather than the operator's input) is to blame: it failed, or
+    /// said yes and did not do it.
     pub fn is_vendor_failure(&self) -> bool {
-        matches!(self, OpsError::VendorFailed(_))
+        matches!(
+            self,
+            OpsError::VendorFailed(_)
+                | OpsError::NotStored { .. }
+                | OpsError::NotReopened
+                | OpsError::NotClosed
+        )
     }
 }

@@ -51,14 +51,15 @@ pub struct InvitationInput {
 pub const INVITATION_ROLES: [&str; 3] = ["attendee", "presenter", "moderator"];
 
 impl RoomInput {
-    /// The vendor form to create this room.
+    /// The vendor form to create this room. `password` is always sent, empty when none,
+    /// as both of the vendor's plugins do.
     pub fn create_form(&self) -> Result<Form, FieldErrors> {
         self.form(None)
     }
 
-    /// The vendor form to change `current` into this input (the name is always sent, as
-    /// the vendor treats it as required).
-    pub fn update_form(&self, current: &Room) -> Result<Form, FieldErrors> {
+    /// The vendor form fields this input changes in `current`, checked; the name only
+    /// when given. [`whole_record`] writes them over the room's whole record.
+    pub fn changes(&self, current: &Room) -> Result<Form, FieldErrors> {
         self.form(Some(current))
     }
 
@@ -67,20 +68,16 @@ impl RoomInput {
         let mut form = Form::new();
         let mut push = |k: &str, v: String| form.push((k.to_owned(), v));
 
-        let name = self
-            .name
-            .as_deref()
-            .map(str::trim)
-            .map(str::to_owned)
-            .or_else(|| current.map(|r| r.name.clone()));
-        match name.as_deref() {
-            None | Some("") => error(&mut errors, "name", "is required"),
-            Some(n) if n.chars().count() > 200 || n.contains(char::is_control) => error(
+        match (self.name.as_deref().map(str::trim), current) {
+            // Kept: the whole record that a change is written over carries the name.
+            (None, Some(_)) => {}
+            (None | Some(""), _) => error(&mut errors, "name", "is required"),
+            (Some(n), _) if n.chars().count() > 200 || n.contains(char::is_control) => error(
                 &mut errors,
                 "name",
                 "must be 1 to 200 characters without control characters",
             ),
-            Some(n) => push("name", n.to_owned()),
+            (Some(n), _) => push("name", n.to_owned()),
         }
 
         let timezone_name = self
@@ -124,6 +121,23 @@ impl RoomInput {
                 Err(e) => error(&mut errors, "start", &e),
             }
         }
+        // A new zone alone keeps the start instant: the whole record holds the start as
+        // wall clock in the old zone, so it is written again in the new one.
+        if let (None, Some(_), Some(tz), Some(start), RoomKind::Scheduled) = (
+            &self.start,
+            &self.timezone,
+            timezone,
+            current.and_then(|r| r.start),
+            kind,
+        ) {
+            push(
+                "start_date",
+                start
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M:%S")
+                    .to_string(),
+            );
+        }
         if (self.timezone.is_some() || self.start.is_some() || current.is_none())
             && timezone.is_some()
         {
@@ -159,6 +173,8 @@ impl RoomInput {
             } else {
                 push("password", password.clone());
             }
+        } else if current.is_none() {
+            push("password", String::new());
         }
         if let Some(w) = self.waiting_room {
             push(
@@ -178,6 +194,23 @@ impl RoomInput {
             Err(errors)
         }
     }
+}
+
+/// The whole record to `PUT`: `record` (the room as read from the vendor) with `changes`
+/// written over it, each in its field's place, new fields at the end. The vendor may
+/// replace the record with what a `PUT` holds, so nothing may be left out; `name` (which
+/// it requires) is `current_name` when the record has none.
+pub fn whole_record(mut record: Form, changes: &Form, current_name: &str) -> Form {
+    for (key, value) in changes {
+        match record.iter_mut().find(|(k, _)| k == key) {
+            Some(slot) => slot.1 = value.clone(),
+            None => record.push((key.clone(), value.clone())),
+        }
+    }
+    if !record.iter().any(|(k, _)| k == "name") {
+        record.insert(0, ("name".to_owned(), current_name.to_owned()));
+    }
+    record
 }
 
 impl InvitationInput {
@@ -296,6 +329,100 @@ mod tests {
         assert_eq!(get(&form, "autostart[lock_state]"), Some("locked"));
         assert_eq!(get(&form, "strict_event"), Some("0"));
         assert_eq!(get(&form, "form[id]"), Some("12"));
+    }
+
+    fn pairs(items: &[(&str, &str)]) -> Form {
+        items
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    fn scheduled_room() -> Room {
+        Room {
+            id: Some(7),
+            license: "123-123-123".into(),
+            name: "Old".into(),
+            agenda: String::new(),
+            kind: RoomKind::Scheduled,
+            status: crate::domain::RoomStatus::Active,
+            start: Some("2026-12-01T15:00:00Z".parse().unwrap()),
+            repeat: None,
+            duration_minutes: 90,
+            timezone: chrono_tz::Europe::Warsaw,
+            strict_event: true,
+            password_protected: true,
+            roles: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_new_room_always_sends_a_password_empty_when_none() {
+        let form = RoomInput {
+            name: Some("A".into()),
+            ..RoomInput::default()
+        }
+        .create_form()
+        .unwrap();
+        assert_eq!(get(&form, "password"), Some(""));
+    }
+
+    #[test]
+    fn a_change_holds_only_what_the_operator_gave() {
+        let room = scheduled_room();
+        let changes = RoomInput {
+            agenda: Some("New".into()),
+            ..RoomInput::default()
+        }
+        .changes(&room)
+        .unwrap();
+        assert_eq!(changes, pairs(&[("agenda", "New")]));
+        let renamed = RoomInput {
+            name: Some(" New name ".into()),
+            ..RoomInput::default()
+        }
+        .changes(&room)
+        .unwrap();
+        assert_eq!(renamed, pairs(&[("name", "New name")]));
+    }
+
+    #[test]
+    fn a_new_zone_alone_keeps_the_start_instant() {
+        let changes = RoomInput {
+            timezone: Some("America/New_York".into()),
+            ..RoomInput::default()
+        }
+        .changes(&scheduled_room())
+        .unwrap();
+        assert_eq!(get(&changes, "start_date"), Some("2026-12-01 10:00:00"));
+        assert_eq!(get(&changes, "timezone"), Some("America/New_York"));
+    }
+
+    #[test]
+    fn changes_are_written_over_the_whole_record_in_place() {
+        let record = pairs(&[
+            ("name", "Old"),
+            ("type", "scheduled"),
+            ("password", "secret"),
+            ("agenda", "<p>Old</p>"),
+        ]);
+        let merged = whole_record(
+            record.clone(),
+            &pairs(&[("agenda", "New"), ("status", "inactive")]),
+            "Old",
+        );
+        assert_eq!(
+            merged,
+            pairs(&[
+                ("name", "Old"),
+                ("type", "scheduled"),
+                ("password", "secret"),
+                ("agenda", "New"),
+                ("status", "inactive"),
+            ])
+        );
+        let nameless = whole_record(pairs(&[("agenda", "x")]), &Form::new(), "Room");
+        assert_eq!(nameless, pairs(&[("name", "Room"), ("agenda", "x")]));
     }
 
     #[test]

@@ -3,6 +3,10 @@
 //!
 //! Every link comes out on `server.public_url`. Every change invalidates the room in the
 //! directory cache, so the next page view shows it.
+//!
+//! A change is read, merged, written whole and read back: the vendor may replace the
+//! record with what a `PUT` holds and answers 200 whatever it stored, so roomgate sends
+//! the whole editable record and reports each field that did not take (`readback`).
 
 use chrono::Utc;
 use serde::Serialize;
@@ -10,13 +14,14 @@ use serde::Serialize;
 use super::{
     calendar,
     error::OpsError,
-    input::{FieldErrors, InvitationInput, RoomInput},
+    input::{FieldErrors, InvitationInput, RoomInput, whole_record},
     links::{LinkBuilder, RoomLinks},
+    readback::{self, StatusRead, Warning},
 };
 use crate::{
     domain::{Clock, Room, RoomKind, RoomStatus},
     rooms::{Directory, Lookup, RoomSource, Source, from_vendor::room_of},
-    vendor::ApiError,
+    vendor::{ApiError, client::Form, models::Widget},
 };
 
 /// A room as operators see it: roomgate's model plus every link.
@@ -36,6 +41,9 @@ pub struct RoomOut {
     pub strict_event: bool,
     pub password_protected: bool,
     pub links: RoomLinks,
+    /// Fields of a change that the vendor, read back, did not store as sent; empty
+    /// when everything took (and for anything but a change).
+    pub warnings: Vec<Warning>,
 }
 
 /// One line of the room list: listing the vendor's rooms gives no role tokens, so only
@@ -140,30 +148,58 @@ impl Manager {
         Ok(self.out(&room))
     }
 
-    /// Changes a room at the vendor.
+    /// Changes a room at the vendor: the whole record with the operator's changes
+    /// written over it, read back. Fields that did not take come as warnings; when none
+    /// of the asked changes took, [`OpsError::NotStored`].
     pub async fn update(&self, license: &str, input: &RoomInput) -> Result<RoomOut, OpsError> {
-        let (directory, id, current) = self.vendor_room(license).await?;
-        let form = input.update_form(&current).map_err(OpsError::invalid)?;
+        let (directory, id, before) = self.vendor_room(license).await?;
+        let current = keyed_room(&before, license);
+        let changes = input.changes(&current).map_err(OpsError::invalid)?;
+        let record = before.editable_form();
+        let form = whole_record(record.clone(), &changes, &current.name);
         directory.api().update_widget(id, &form).await?;
-        self.after_change(directory, license, id, "room_updated")
-            .await
+        let after = self
+            .read_back(directory, license, id, "room_updated")
+            .await?;
+        let stored = after.editable_form();
+        let mut warnings = readback::not_taken(&form, &stored, &changes);
+        if readback::ignored_entirely(&record, &changes, &stored) {
+            return Err(OpsError::NotStored {
+                fields: readback::as_fields(&warnings),
+            });
+        }
+        warnings.extend(readback::status_moved(
+            before.status.as_deref(),
+            after.status.as_deref(),
+        ));
+        Ok(self.changed(&after, license, warnings))
     }
 
-    /// Opens (`active`) or closes a room.
+    /// Opens (`active`) or closes a room, its whole record sent along (a vendor that
+    /// replaces the record would otherwise reset it). Reopening appears in no public
+    /// code, so the status is read back: [`OpsError::NotReopened`] or
+    /// [`OpsError::NotClosed`] when it did not take.
     pub async fn set_active(&self, license: &str, active: bool) -> Result<RoomOut, OpsError> {
-        let (directory, id, current) = self.vendor_room(license).await?;
+        let (directory, id, before) = self.vendor_room(license).await?;
+        let current = keyed_room(&before, license);
         let status = if active { "active" } else { "inactive" };
-        let form = vec![
-            ("name".to_owned(), current.name.clone()),
-            ("status".to_owned(), status.to_owned()),
-        ];
+        let change: Form = vec![("status".to_owned(), status.to_owned())];
+        let form = whole_record(before.editable_form(), &change, &current.name);
         directory.api().update_widget(id, &form).await?;
         let audit = if active {
             "room_activated"
         } else {
             "room_deactivated"
         };
-        self.after_change(directory, license, id, audit).await
+        let after = self.read_back(directory, license, id, audit).await?;
+        let mut warnings = readback::not_taken(&form, &after.editable_form(), &change);
+        match readback::status_taken(status, after.status.as_deref()) {
+            StatusRead::Taken => {}
+            StatusRead::Unknown => warnings.push(readback::status_unknown()),
+            StatusRead::NotTaken if active => return Err(OpsError::NotReopened),
+            StatusRead::NotTaken => return Err(OpsError::NotClosed),
+        }
+        Ok(self.changed(&after, license, warnings))
     }
 
     /// Deletes a room at the vendor.
@@ -194,6 +230,8 @@ impl Manager {
         }
         let form = input.form().map_err(OpsError::invalid)?;
         let (directory, id, _) = self.vendor_room(license).await?;
+        // The token comes from `personal_token` or from inside `personal_url`, and is
+        // one the room page takes back (`is_personal_token`).
         let answer = directory.api().personal_link(id, &form).await?;
         tracing::info!(audit = "invitation_created", %license, role = input.role(), "personal invitation created");
         Ok(InvitationOut {
@@ -253,6 +291,18 @@ impl Manager {
             strict_event: room.strict_event,
             password_protected: room.password_protected,
             links: self.links.for_room(room),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// The room as read back after a change, with what did not take.
+    fn changed(&self, widget: &Widget, license: &str, warnings: Vec<Warning>) -> RoomOut {
+        for w in &warnings {
+            tracing::warn!(%license, field = %w.field, warning = %w.message, "a change did not take");
+        }
+        RoomOut {
+            warnings,
+            ..self.out(&keyed_room(widget, license))
         }
     }
 
@@ -267,7 +317,10 @@ impl Manager {
     /// The room with key `license`, fresh (the vendor's, bypassing the cache).
     async fn room(&self, license: &str) -> Result<Room, OpsError> {
         let source = match &self.source {
-            Source::Api(_) => return Ok(self.vendor_room(license).await?.2),
+            Source::Api(_) => {
+                let widget = self.vendor_room(license).await?.2;
+                return Ok(keyed_room(&widget, license));
+            }
             Source::Catalog(catalog) => catalog.as_ref() as &dyn RoomSource,
             Source::Custom(source) => source.as_ref(),
         };
@@ -277,34 +330,39 @@ impl Manager {
         }
     }
 
-    async fn vendor_room(&self, license: &str) -> Result<(&Directory, u64, Room), OpsError> {
+    /// The vendor's widget with key `license`, as it is now.
+    async fn vendor_room(&self, license: &str) -> Result<(&Directory, u64, Widget), OpsError> {
         let directory = self.directory()?;
         let id = directory
             .vendor_id(license, true)
             .await?
             .ok_or(OpsError::NotFound)?;
-        let widget = match directory.api().widget(id).await {
-            Err(ApiError::NotFound { .. }) => return Err(OpsError::NotFound),
-            other => other?,
-        };
-        let mut room = room_of(&widget);
-        room.license = license.to_owned();
-        Ok((directory, id, room))
+        match directory.api().widget(id).await {
+            Err(ApiError::NotFound { .. }) => Err(OpsError::NotFound),
+            other => Ok((directory, id, other?)),
+        }
     }
 
-    async fn after_change(
+    /// After a change: the cache forgets the room, the audit line, and the widget read
+    /// back to see what took.
+    async fn read_back(
         &self,
         directory: &Directory,
         license: &str,
         id: u64,
         audit: &str,
-    ) -> Result<RoomOut, OpsError> {
+    ) -> Result<Widget, OpsError> {
         directory.invalidate(license).await;
         tracing::info!(audit, %license, id, "room changed");
-        let mut room = room_of(&directory.api().widget(id).await?);
-        room.license = license.to_owned();
-        Ok(self.out(&room))
+        Ok(directory.api().widget(id).await?)
     }
+}
+
+/// roomgate's room for `widget`, under the key it was asked for.
+fn keyed_room(widget: &Widget, license: &str) -> Room {
+    let mut room = room_of(widget);
+    room.license = license.to_owned();
+    room
 }
 
 fn rfc3339(t: &chrono::DateTime<Utc>) -> String {

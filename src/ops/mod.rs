@@ -6,8 +6,10 @@ pub mod error;
 pub mod input;
 pub mod links;
 pub mod manager;
+pub mod readback;
 
 pub use error::OpsError;
 pub use input::{FieldErrors, InvitationInput, RoomInput};
 pub use links::{LinkBuilder, RoomLinks};
 pub use manager::{InvitationOut, Manager, RoomListItem, RoomOut};
+pub use readback::Warning;

@@ -15,7 +15,7 @@ use super::{
         Account, CreatedWidget, PersonalLink, RegisteredClient, TokenAnswer, Widget, WidgetSummary,
     },
 };
-use crate::{domain::is_token, settings::ApiSettings};
+use crate::settings::ApiSettings;
 
 /// The media type every call asks for.
 pub const ACCEPT: &str = "application/vnd.archiebot.v1+json";
@@ -241,7 +241,8 @@ impl Client {
         .map(|_| ())
     }
 
-    /// `POST widgets/{id}/personal`: a personal link for one participant.
+    /// `POST widgets/{id}/personal`: a personal link for one participant, its token
+    /// from `personal_token` or else from inside `personal_url`.
     pub async fn personal_link(
         &self,
         bearer: &SecretString,
@@ -257,9 +258,7 @@ impl Client {
                 Some(bearer),
             )
             .await?;
-        read_data(answer)
-            .filter(|link: &PersonalLink| is_token(&link.personal_token))
-            .ok_or_else(|| bad_body("the answer has no usable personal_token"))
+        PersonalLink::from_answer(&data(answer)).map_err(|reason| bad_body(&reason))
     }
 
     /// `GET me`: whose token this is.

@@ -6,7 +6,9 @@
 
 use percent_encoding::percent_decode;
 
-use crate::domain::grammar::{clean_avatar_url, clean_email, clean_nickname, is_token};
+use crate::domain::grammar::{
+    clean_avatar_url, clean_email, clean_nickname, is_personal_token, is_token,
+};
 
 /// Values from the query, each already checked; anything invalid is simply absent.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -26,7 +28,7 @@ impl RoomQuery {
         for (key, value) in pairs(raw) {
             match key.as_str() {
                 "_nickname" => set_once(&mut q.nickname, || clean_nickname(&value)),
-                "_personal_token" => set_once(&mut q.personal_token, || token(value)),
+                "_personal_token" => set_once(&mut q.personal_token, || personal_token(value)),
                 "_email" => set_once(&mut q.email, || clean_email(&value)),
                 "_avatar_url" => set_once(&mut q.avatar_url, || clean_avatar_url(&value)),
                 "_password_token" => set_once(&mut q.password_token, || token(value)),
@@ -45,6 +47,11 @@ impl RoomQuery {
 
 fn token(value: String) -> Option<String> {
     is_token(&value).then_some(value)
+}
+
+/// The vendor's personal tokens follow a slightly wider grammar than role hashes.
+fn personal_token(value: String) -> Option<String> {
+    is_personal_token(&value).then_some(value)
 }
 
 fn set_once(slot: &mut Option<String>, value: impl FnOnce() -> Option<String>) {
@@ -100,6 +107,13 @@ mod tests {
         assert_eq!(q.nickname, None);
         assert_eq!(q.personal_token.as_deref(), Some("ok"));
         assert_eq!(q.email, None);
+    }
+
+    #[test]
+    fn personal_tokens_may_hold_dots_and_tildes_other_tokens_may_not() {
+        let q = RoomQuery::parse("_personal_token=v1.Ab%7Ecd&_password_token=v1.Ab");
+        assert_eq!(q.personal_token.as_deref(), Some("v1.Ab~cd"));
+        assert_eq!(q.password_token, None);
     }
 
     #[test]

@@ -246,7 +246,7 @@ async fn creating_a_room_sends_the_vendors_form_and_answers_with_our_links() {
         .and(path("/api/widgets"))
         .and(body_string(
             "name=Q%26A+%3D+fun+%2B+more&type=scheduled&start_date=2026-12-01+16%3A00%3A00&timezone=Europe%2FWarsaw\
-             &duration=90&agenda=Za%C5%BC%C3%B3%C5%82%C4%87&autostart%5Block_state%5D=locked&strict_event=1",
+             &duration=90&agenda=Za%C5%BC%C3%B3%C5%82%C4%87&password=&autostart%5Block_state%5D=locked&strict_event=1",
         ))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"data": {"id": 9, "token": "999-000-999", "roles": {"host": "Host9"}}})))
         .expect(1)
@@ -377,6 +377,10 @@ async fn a_failing_vendor_is_a_502() {
     assert!(body["error"]["message"].as_str().unwrap().contains("503"));
 }
 
+/// The whole record of `widget(7, ROOM, "Room")` as a `PUT` sends it back.
+const WHOLE_ROOM: &str = "name=Room&type=permanent&timezone=Europe%2FWarsaw&duration=60\
+    &agenda=%3Cp%3EAgenda%3C%2Fp%3E&password=&strict_event=0";
+
 /// `GET widgets/7` answers `before` for the first `n` calls, then `after`.
 async fn widget_changes(vendor: &Vendor, n: u64, before: Value, after: Value) {
     Mock::given(method("GET"))
@@ -399,7 +403,7 @@ async fn deactivating_a_room_closes_its_page_at_once() {
     widget_changes(&vendor, 2, widget(7, ROOM, "Room"), closed).await;
     Mock::given(method("PUT"))
         .and(path("/api/widgets/7"))
-        .and(body_string("name=Room&status=inactive"))
+        .and(body_string(format!("{WHOLE_ROOM}&status=inactive")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"id": 7}})))
         .expect(1)
         .mount(&vendor.server)
@@ -436,7 +440,7 @@ async fn activating_sends_the_active_status() {
     widget_changes(&vendor, 2, closed, widget(7, ROOM, "Room")).await;
     Mock::given(method("PUT"))
         .and(path("/api/widgets/7"))
-        .and(body_string("name=Room&status=active"))
+        .and(body_string(format!("{WHOLE_ROOM}&status=active")))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"id": 7}})))
         .expect(1)
         .mount(&vendor.server)
@@ -459,16 +463,15 @@ async fn updating_and_deleting_go_to_the_vendor_and_show_on_the_next_view() {
     let vendor = Vendor::start().await;
     vendor.login("JWT", 3600, 1).await;
     vendor.list(&[(7, ROOM)], 1..).await;
-    widget_changes(
-        &vendor,
-        2,
-        widget(7, ROOM, "Old"),
-        widget(7, ROOM, "New & improved"),
-    )
-    .await;
+    let mut changed = widget(7, ROOM, "New & improved");
+    changed["agenda"] = json!("Now with more");
+    widget_changes(&vendor, 2, widget(7, ROOM, "Old"), changed).await;
     Mock::given(method("PUT"))
         .and(path("/api/widgets/7"))
-        .and(body_string("name=New+%26+improved&agenda=Now+with+more"))
+        .and(body_string(
+            "name=New+%26+improved&type=permanent&timezone=Europe%2FWarsaw&duration=60\
+             &agenda=Now+with+more&password=&strict_event=0",
+        ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"id": 7}})))
         .expect(1)
         .mount(&vendor.server)
@@ -489,6 +492,7 @@ async fn updating_and_deleting_go_to_the_vendor_and_show_on_the_next_view() {
     .await;
     assert_eq!(status, 200, "{room}");
     assert_eq!(room["name"], "New & improved");
+    assert_eq!(room["warnings"], json!([]), "everything took");
     assert!(
         app.get_html(&format!("/room/{ROOM}"))
             .await

@@ -354,7 +354,7 @@ async fn create_and_invite_against_the_vendor() {
     Mock::given(method("POST"))
         .and(path("/api/widgets"))
         .and(body_string(
-            "name=A+%26+B&type=scheduled&start_date=2026-12-01+16%3A00%3A00&timezone=Europe%2FWarsaw&duration=60",
+            "name=A+%26+B&type=scheduled&start_date=2026-12-01+16%3A00%3A00&timezone=Europe%2FWarsaw&duration=60&password=",
         ))
         .respond_with(ResponseTemplate::new(201).set_body_json(json!({"data": {"id": 9, "token": "999-000-999"}})))
         .expect(1)

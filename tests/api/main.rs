@@ -33,4 +33,5 @@ mod sso;
 mod status_pages;
 mod templates;
 mod throttle;
+mod vendor_updates;
 mod waiting;

@@ -10,7 +10,9 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use proptest::{prelude::*, strategy::ValueTree, test_runner::TestRunner};
 use regex::Regex;
 use roomgate::{
-    domain::grammar::{LicensePattern, clean_avatar_url, clean_email, clean_nickname, is_token},
+    domain::grammar::{
+        LicensePattern, clean_avatar_url, clean_email, clean_nickname, is_personal_token, is_token,
+    },
     settings::EmbedSettings,
     visit::{
         embed::{EmbedBlock, escape_for_script},
@@ -190,7 +192,10 @@ proptest! {
         if let Some(a) = &q.avatar_url {
             prop_assert_eq!(clean_avatar_url(a), Some(a.clone()));
         }
-        for t in [&q.personal_token, &q.password_token, &q.registrant_token].into_iter().flatten() {
+        if let Some(t) = &q.personal_token {
+            prop_assert!(is_personal_token(t), "{:?}", t);
+        }
+        for t in [&q.password_token, &q.registrant_token].into_iter().flatten() {
             prop_assert!(is_token(t), "{:?}", t);
         }
     }
@@ -214,6 +219,20 @@ proptest! {
     ) {
         let grammar = Regex::new(r"^[A-Za-z0-9_-]{1,128}$").unwrap();
         prop_assert_eq!(is_token(&s), grammar.is_match(&s), "{:?}", s);
+    }
+
+    /// `is_personal_token` is exactly `^[A-Za-z0-9._~-]{1,128}$`.
+    #[test]
+    fn is_personal_token_is_exactly_its_grammar(
+        s in prop_oneof![
+            any::<String>(),
+            "[A-Za-z0-9._~-]{1,128}",
+            "[A-Za-z0-9._~-]{126,130}",
+            "[A-Za-z0-9._~-]{0,10}[^A-Za-z0-9._~-][A-Za-z0-9._~-]{0,10}",
+        ],
+    ) {
+        let grammar = Regex::new(r"^[A-Za-z0-9._~-]{1,128}$").unwrap();
+        prop_assert_eq!(is_personal_token(&s), grammar.is_match(&s), "{:?}", s);
     }
 
     /// Generated-valid tokens are accepted; one foreign character anywhere refuses them.

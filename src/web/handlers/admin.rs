@@ -92,7 +92,11 @@ fn ops_status(e: &OpsError) -> StatusCode {
             StatusCode::CONFLICT
         }
         OpsError::Invalid { .. } | OpsError::VendorRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        OpsError::VendorFailed(_) => StatusCode::BAD_GATEWAY,
+        // The vendor said yes and did not do it: as much the vendor's failure as a 5xx.
+        OpsError::VendorFailed(_)
+        | OpsError::NotStored { .. }
+        | OpsError::NotReopened
+        | OpsError::NotClosed => StatusCode::BAD_GATEWAY,
     }
 }
 
