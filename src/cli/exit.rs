@@ -2,7 +2,8 @@
 
 use std::process::ExitCode;
 
-/// Exit status when the vendor or the credentials refuse.
+/// Exit status when the vendor or the credentials refuse, or the vendor did not store
+/// everything it was sent.
 pub const EXIT_VENDOR: u8 = 1;
 /// Exit status for bad settings or arguments.
 pub const EXIT_USAGE: u8 = 2;
