@@ -32,4 +32,5 @@ mod sso;
 mod status_pages;
 mod templates;
 mod throttle;
+mod vendor_listing;
 mod waiting;
