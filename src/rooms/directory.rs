@@ -13,26 +13,41 @@
 //!   has, and in a shared cache they would push the real rooms out (and with them their
 //!   stale-if-error protection).
 //!
+//! - While the vendor asks us to wait (`Retry-After` on a 429 or 503), no lookup calls
+//!   it: listings and detail fetches fail fast with the vendor's answer, cached rooms are
+//!   served as above, and the 503 page passes the wait on.
+//!
 //! The vendor has no lookup by room key: an index of key → id is built by listing all
-//! widgets, and details come from `GET widgets/{id}`.
+//! widgets, and details come from `GET widgets/{id}`. A listing may miss rooms (closed
+//! ones, or those past an ignored `page`), so every key listed is also remembered
+//! ([`KnownKeys`]); a remembered key the listing lacks is checked with `GET widgets/{id}`.
 
 use std::{
     collections::HashSet,
+    future::Future,
     sync::{Arc, Mutex, RwLock},
     time::{Duration, Instant},
 };
 
+use chrono::{DateTime, Utc};
 use moka::future::Cache;
 
 use super::{
     from_vendor::room_of,
+    known_keys::KnownKeys,
     lookup::{Lookup, RoomSource, Unavailable},
 };
 use crate::{
-    domain::{LicensePattern, Readiness},
+    domain::{Clock, LicensePattern, Readiness},
     settings::CacheSettings,
-    vendor::{Api, ApiError, models::Index},
+    vendor::{
+        Api, ApiError,
+        models::{Index, Widget},
+    },
 };
+
+/// The longest wait asked by the vendor that is honoured: past it, lookups call again.
+const MAX_HOLD_SECS: u64 = 3600;
 
 /// The cache's timing rules.
 #[derive(Debug, Clone, Copy)]
@@ -83,6 +98,35 @@ enum Miss {
     Vendor(#[from] ApiError),
 }
 
+/// Where the vendor id of a key comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Located {
+    /// The last listing holds the key.
+    Listed(u64),
+    /// The listing lacks the key, but it was seen before with this id: to be checked.
+    Remembered(u64),
+    /// Neither listed nor remembered.
+    Unknown,
+}
+
+/// What `GET widgets/{id}` says of a remembered key.
+#[derive(Debug)]
+enum Checked {
+    /// The widget still has the key.
+    Same(Box<Widget>),
+    /// The widget is deleted, or no longer ours.
+    Gone,
+    /// The widget has another key now: the remembered one is wrong.
+    Other,
+}
+
+/// The vendor asked us to wait: until when, and what it answered.
+#[derive(Debug)]
+struct Hold {
+    until: DateTime<Utc>,
+    error: ApiError,
+}
+
 /// Rooms of the vendor API behind the cache.
 #[derive(Clone)]
 pub struct Directory {
@@ -103,11 +147,24 @@ struct Inner {
     index_listed: tokio::sync::Mutex<Option<Listing>>,
     /// Keys with a background refresh under way.
     refreshing: Mutex<HashSet<String>>,
+    /// Every key listed so far, with its id: found again when a listing lacks it.
+    known: Arc<dyn KnownKeys>,
+    /// While the vendor asked us to wait: lookups fail fast instead of calling it.
+    hold: Mutex<Option<Hold>>,
+    /// The vendor's waits are counted on the application's clock.
+    clock: Clock,
 }
 
 impl Directory {
     /// A directory over `api` with `policy`; room keys of the index must match `pattern`.
-    pub fn new(api: Api, pattern: LicensePattern, policy: CachePolicy) -> Self {
+    /// `known` remembers every key listed; `clock` counts the vendor's `Retry-After`.
+    pub fn new(
+        api: Api,
+        pattern: LicensePattern,
+        policy: CachePolicy,
+        known: Arc<dyn KnownKeys>,
+        clock: Clock,
+    ) -> Self {
         let rooms = Cache::builder()
             .max_capacity(policy.capacity)
             // Past this age an entry is of no use, even while the vendor is down.
@@ -127,6 +184,9 @@ impl Directory {
                 index: RwLock::new(Arc::new(Index::new())),
                 index_listed: tokio::sync::Mutex::new(None),
                 refreshing: Mutex::new(HashSet::new()),
+                known,
+                hold: Mutex::new(None),
+                clock,
             }),
         }
     }
@@ -148,15 +208,25 @@ impl Directory {
     }
 
     /// The vendor id of `license`; with `fresh`, the rooms are listed again if the key is
-    /// unknown, whatever the interval (for operators' calls, which are few).
+    /// neither listed nor remembered, whatever the interval (for operators' calls, which
+    /// are few). A remembered key counts only if its widget still has it, so a closed room
+    /// that no listing shows can still be reopened by its key.
     pub async fn vendor_id(&self, license: &str, fresh: bool) -> Result<Option<u64>, ApiError> {
-        if fresh {
-            let known = self.inner.index_snapshot().get(license).copied();
-            if known.is_none() {
-                self.invalidate_index().await;
-            }
+        let inner = &self.inner;
+        if fresh
+            && !inner.index_snapshot().contains_key(license)
+            && inner.known.get(license).await.is_none()
+        {
+            self.invalidate_index().await;
         }
-        self.inner.id_for(license).await
+        Ok(match inner.locate(license).await? {
+            Located::Listed(id) => Some(id),
+            Located::Remembered(id) => match inner.check_remembered(license, id).await? {
+                Checked::Same(_) => Some(id),
+                Checked::Gone | Checked::Other => None,
+            },
+            Located::Unknown => None,
+        })
     }
 }
 
@@ -185,6 +255,7 @@ impl RoomSource for Directory {
                 Miss::NotFound => Ok(Lookup::NotFound),
                 Miss::Vendor(e) => Err(Unavailable {
                     reason: e.to_string(),
+                    retry_after_secs: inner.wait_secs(),
                 }),
             },
         }
@@ -197,7 +268,11 @@ impl RoomSource for Directory {
 
 impl Directory {
     /// Refreshes a stale entry once in the background; the old entry stays on failure.
+    /// Not while the vendor asked us to wait: the refresh could only fail.
     fn refresh_in_background(&self, license: &str) {
+        if self.inner.held().is_some() {
+            return;
+        }
         {
             let mut refreshing = self
                 .inner
@@ -229,25 +304,28 @@ impl Directory {
 }
 
 impl Inner {
-    /// Asks the vendor about `license`: its id from the index, then its details. A key
-    /// without a room is remembered in the negative cache here, once per fetch.
+    /// Asks the vendor about `license`: its id from the index (or the memory of keys
+    /// seen), then its details. A key without a room is remembered in the negative cache
+    /// here, once per fetch.
     async fn fetch(&self, license: &str) -> Result<Arc<Entry>, Miss> {
-        let lookup = match self.id_for(license).await? {
-            None => {
+        let lookup = match self.locate(license).await? {
+            Located::Unknown => {
                 self.missing.insert(license.to_owned(), ()).await;
                 return Err(Miss::NotFound);
             }
-            Some(id) => match self.api.widget(id).await {
-                Ok(widget) => {
-                    let mut room = room_of(&widget);
-                    room.license = license.to_owned();
-                    Lookup::Found(Arc::new(room))
-                }
+            Located::Listed(id) => match self.ask(self.api.widget(id)).await {
+                Ok(widget) => found(license, &widget),
                 // Listed, but gone now: deleted (404/410) or no longer ours (403).
-                Err(ApiError::NotFound { .. } | ApiError::Vendor { status: 403, .. }) => {
-                    Lookup::Gone
-                }
+                Err(e) if is_gone(&e) => Lookup::Gone,
                 Err(e) => return Err(e.into()),
+            },
+            Located::Remembered(id) => match self.check_remembered(license, id).await? {
+                Checked::Same(widget) => found(license, &widget),
+                Checked::Gone => Lookup::Gone,
+                Checked::Other => {
+                    self.missing.insert(license.to_owned(), ()).await;
+                    return Err(Miss::NotFound);
+                }
             },
         };
         Ok(Arc::new(Entry {
@@ -256,27 +334,36 @@ impl Inner {
         }))
     }
 
-    /// The vendor id of `license`, listing the vendor's rooms again when the key is
-    /// unknown and the last listing is old enough.
-    async fn id_for(&self, license: &str) -> Result<Option<u64>, ApiError> {
+    /// Where the vendor id of `license` comes from: the index, else the memory of keys
+    /// seen, else a new listing when the last one is old enough.
+    async fn locate(&self, license: &str) -> Result<Located, ApiError> {
         if let Some(id) = self.index_snapshot().get(license) {
-            return Ok(Some(*id));
+            return Ok(Located::Listed(*id));
+        }
+        // Before listing: the listing may well not hold it (a closed room), and the
+        // memory answers without a call.
+        if let Some(id) = self.known.get(license).await {
+            return Ok(Located::Remembered(id));
         }
         let mut listed = self.index_listed.lock().await;
         // Someone else may have listed while we waited for the lock.
         if let Some(id) = self.index_snapshot().get(license) {
-            return Ok(Some(*id));
+            return Ok(Located::Listed(*id));
         }
         if let Some(last) = listed.as_ref()
             && last.at.elapsed() < self.policy.index_min_interval
         {
             return match &last.failure {
                 Some(e) => Err(e.clone()),
-                None => Ok(None),
+                None => Ok(Located::Unknown),
             };
         }
+        // Not counted as a listing: none was made.
+        if let Some(error) = self.held() {
+            return Err(error);
+        }
         // Counted even when the listing fails: a failing vendor is not asked more often.
-        let widgets = match self.api.all_widgets().await {
+        let widgets = match self.ask(self.api.all_widgets()).await {
             Ok(widgets) => widgets,
             Err(e) => {
                 *listed = Some(Listing {
@@ -296,11 +383,163 @@ impl Inner {
             .collect();
         tracing::debug!(rooms = index.len(), "room index listed");
         let id = index.get(license).copied();
+        let seen: Vec<(String, u64)> = index.iter().map(|(k, id)| (k.clone(), *id)).collect();
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(index);
-        Ok(id)
+        // After the index, so that lookups meanwhile find listed keys there.
+        self.known.remember(&seen).await;
+        Ok(id.map_or(Located::Unknown, Located::Listed))
+    }
+
+    /// `GET widgets/{id}` for a remembered key the listing lacks: whether `id` still is
+    /// that room. A wrong memory is forgotten.
+    async fn check_remembered(&self, license: &str, id: u64) -> Result<Checked, ApiError> {
+        match self.ask(self.api.widget(id)).await {
+            Ok(widget) if still_has_key(&widget, license) => Ok(Checked::Same(Box::new(widget))),
+            Ok(widget) => {
+                tracing::info!(
+                    id,
+                    now_key = widget.token,
+                    "a remembered room key now belongs to another room; forgotten"
+                );
+                self.known.forget(license).await;
+                Ok(Checked::Other)
+            }
+            Err(e) if is_gone(&e) => Ok(Checked::Gone),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Runs one call to the vendor, unless it asked us to wait: then fails at once with
+    /// what it answered. An answer asking us to wait starts the wait.
+    async fn ask<T>(&self, call: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
+        if let Some(error) = self.held() {
+            return Err(error);
+        }
+        let result = call.await;
+        if let Err(error) = &result
+            && let Some(until) = hold_until((self.clock)(), error)
+        {
+            let mut hold = self.hold.lock().unwrap_or_else(|e| e.into_inner());
+            if hold.as_ref().is_none_or(|h| h.until < until) {
+                tracing::warn!(error = %error, %until, "the vendor asks us to wait; room lookups make no calls until then");
+                *hold = Some(Hold {
+                    until,
+                    error: error.clone(),
+                });
+            }
+        }
+        result
+    }
+
+    /// The vendor's answer while its wait runs.
+    fn held(&self) -> Option<ApiError> {
+        let now = (self.clock)();
+        let hold = self.hold.lock().unwrap_or_else(|e| e.into_inner());
+        hold.as_ref()
+            .filter(|h| now < h.until)
+            .map(|h| h.error.clone())
+    }
+
+    /// Whole seconds of the vendor's wait still to run, if one runs.
+    fn wait_secs(&self) -> Option<u64> {
+        let now = (self.clock)();
+        let hold = self.hold.lock().unwrap_or_else(|e| e.into_inner());
+        let left = hold.as_ref()?.until - now;
+        let millis = u64::try_from(left.num_milliseconds())
+            .ok()
+            .filter(|m| *m > 0)?;
+        Some(millis.div_ceil(1000))
     }
 
     fn index_snapshot(&self) -> Arc<Index> {
         self.index.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// The room of `widget`, under the key it was asked by.
+fn found(license: &str, widget: &Widget) -> Lookup {
+    let mut room = room_of(widget);
+    room.license = license.to_owned();
+    Lookup::Found(Arc::new(room))
+}
+
+/// Whether a failed detail call says the room is gone: deleted (404/410) or no longer
+/// ours (403).
+fn is_gone(e: &ApiError) -> bool {
+    matches!(
+        e,
+        ApiError::NotFound { .. } | ApiError::Vendor { status: 403, .. }
+    )
+}
+
+/// Whether `widget` still has `license` as its key. An answer without a token does not
+/// say otherwise (the vendor's fields come and go; see the wire contract's unknowns).
+fn still_has_key(widget: &Widget, license: &str) -> bool {
+    widget.token.is_empty() || widget.token == license
+}
+
+/// Until when no lookup calls the vendor after `error`: the `Retry-After` it gave, at
+/// most [`MAX_HOLD_SECS`]; no wait when it gave none (or zero).
+fn hold_until(now: DateTime<Utc>, error: &ApiError) -> Option<DateTime<Utc>> {
+    let secs = error.retry_after_secs()?.min(MAX_HOLD_SECS);
+    (secs > 0).then(|| now + chrono::Duration::seconds(secs as i64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn widget(token: &str) -> Widget {
+        Widget {
+            id: 7,
+            token: token.to_owned(),
+            ..Widget::default()
+        }
+    }
+
+    #[test]
+    fn a_remembered_key_counts_only_while_its_widget_has_it() {
+        assert!(still_has_key(&widget("123-123-123"), "123-123-123"));
+        assert!(still_has_key(&widget(""), "123-123-123"));
+        assert!(!still_has_key(&widget("999-999-999"), "123-123-123"));
+    }
+
+    #[test]
+    fn only_a_retry_after_makes_lookups_wait_and_never_for_more_than_an_hour() {
+        let now: DateTime<Utc> = "2026-12-01T12:00:00Z".parse().unwrap();
+        let unavailable = |secs| ApiError::Unavailable {
+            retry_after_secs: secs,
+            message: "maintenance".into(),
+        };
+        assert_eq!(
+            hold_until(now, &unavailable(Some(120))),
+            Some(now + chrono::Duration::seconds(120))
+        );
+        assert_eq!(
+            hold_until(
+                now,
+                &ApiError::RateLimited {
+                    retry_after_secs: Some(u64::MAX)
+                }
+            ),
+            Some(now + chrono::Duration::seconds(3600))
+        );
+        assert_eq!(hold_until(now, &unavailable(None)), None);
+        assert_eq!(hold_until(now, &unavailable(Some(0))), None);
+        assert_eq!(hold_until(now, &ApiError::Timeout), None);
+    }
+
+    #[test]
+    fn deleted_and_foreign_rooms_are_gone_other_failures_are_not() {
+        assert!(is_gone(&ApiError::NotFound { status: 404 }));
+        assert!(is_gone(&ApiError::NotFound { status: 410 }));
+        assert!(is_gone(&ApiError::Vendor {
+            status: 403,
+            message: "Forbidden".into()
+        }));
+        assert!(!is_gone(&ApiError::Vendor {
+            status: 500,
+            message: "Oops".into()
+        }));
     }
 }

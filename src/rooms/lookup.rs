@@ -21,6 +21,19 @@ pub enum Lookup {
 pub struct Unavailable {
     /// For the log only; never shown to visitors.
     pub reason: String,
+    /// Seconds the upstream asked us to wait (its `Retry-After`), still to run; the 503
+    /// page passes them on. `None`: it did not say.
+    pub retry_after_secs: Option<u64>,
+}
+
+impl Unavailable {
+    /// Unavailable for `reason`, with no word on how long.
+    pub fn because(reason: impl Into<String>) -> Self {
+        Unavailable {
+            reason: reason.into(),
+            retry_after_secs: None,
+        }
+    }
 }
 
 /// Something that can find rooms by key: the catalog file, or the vendor API behind the

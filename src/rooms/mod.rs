@@ -4,10 +4,12 @@
 pub mod catalog;
 pub mod directory;
 pub mod from_vendor;
+pub mod known_keys;
 pub mod lookup;
 pub mod source;
 
 pub use catalog::{Catalog, CatalogError};
 pub use directory::{CachePolicy, Directory};
+pub use known_keys::{FileKnownKeys, KnownKeys};
 pub use lookup::{Lookup, RoomSource, Unavailable};
 pub use source::{Source, SourceError, build_source};

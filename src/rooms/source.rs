@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::{
     catalog::Catalog,
     directory::{CachePolicy, Directory},
+    known_keys::{self, FileKnownKeys},
     lookup::RoomSource,
 };
 use crate::{
@@ -42,7 +43,8 @@ impl Source {
 pub struct SourceError(pub Vec<String>);
 
 /// The room source of `rooms.source`: the catalog file, loaded and checked, or the
-/// vendor API, signed in, behind the cache.
+/// vendor API, signed in, behind the cache, with the keys it has seen remembered in
+/// `room-keys.json` beside `api.token_file`.
 pub async fn build_source(settings: &Settings, clock: Clock) -> Result<Source, SourceError> {
     let pattern = settings.parsed.license_pattern.clone();
     match settings.rooms.source {
@@ -53,13 +55,19 @@ pub async fn build_source(settings: &Settings, clock: Clock) -> Result<Source, S
             Ok(Source::Catalog(Arc::new(catalog)))
         }
         RoomSourceKind::Api => {
-            let api = build_api(settings, clock)
+            let api = build_api(settings, clock.clone())
                 .await
                 .map_err(|e| SourceError(vec![e]))?;
+            let path = known_keys::path_beside(&settings.api.token_file);
+            let known = FileKnownKeys::open(&path, known_keys::CAPACITY)
+                .map_err(|e| SourceError(vec![e.to_string()]))?;
+            tracing::info!(keys = known.len(), path = %path.display(), "room keys remembered");
             Ok(Source::Api(Directory::new(
                 api,
                 pattern,
                 CachePolicy::from(&settings.cache),
+                Arc::new(known),
+                clock,
             )))
         }
     }

@@ -10,7 +10,10 @@
 //! to `api.auth_backoff_max_secs`, and calls fail fast meanwhile instead of hammering
 //! the vendor.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicU8, Ordering},
+};
 
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
@@ -18,6 +21,7 @@ use tokio::sync::Mutex;
 use super::{
     client::{Client, Form},
     error::ApiError,
+    listing::{Oddity, Paging, WidgetsPage},
     models::{Account, CreatedWidget, PersonalLink, TokenAnswer, Widget, WidgetSummary},
     token_store::{OAuthTokens, TokenStore},
 };
@@ -25,9 +29,6 @@ use crate::{
     domain::{Clock, Readiness},
     settings::{ApiAuth, ApiSettings},
 };
-
-/// The most pages listed (500 rooms each) before giving up on a runaway listing.
-const MAX_PAGES: u32 = 1000;
 
 /// Lifetime assumed when the vendor does not say.
 const DEFAULT_TOKEN_SECS: u64 = 3600;
@@ -269,12 +270,18 @@ impl Auth {
 #[derive(Clone)]
 pub struct Api {
     auth: Arc<Auth>,
+    /// The paging oddities already warned about (bits of [`Oddity`]): each is logged
+    /// once per process, not on every listing.
+    warned: Arc<AtomicU8>,
 }
 
 impl Api {
     /// The API behind `auth`.
     pub fn new(auth: Arc<Auth>) -> Self {
-        Api { auth }
+        Api {
+            auth,
+            warned: Arc::new(AtomicU8::new(0)),
+        }
     }
 
     /// The sign-in (for OAuth connection and readiness).
@@ -304,20 +311,57 @@ impl Api {
         }
     }
 
-    /// Every widget, page after page while pages come back full.
+    /// Every widget the vendor lists, each once, paging as [`Paging`] decides: however
+    /// the vendor treats `page` and `limit`, a listing makes a bounded number of calls.
     pub async fn all_widgets(&self) -> Result<Vec<WidgetSummary>, ApiError> {
-        let mut all = Vec::new();
-        for page in 1..=MAX_PAGES {
-            let batch = self
+        let mut paging = Paging::new(super::client::PAGE_SIZE);
+        let mut next = Some(1);
+        while let Some(page) = next {
+            let answer = self
                 .with_token(|c, t| async move { c.widgets_page(&t, page).await })
-                .await?;
-            let full = batch.len() >= super::client::PAGE_SIZE;
-            all.extend(batch);
-            if !full {
-                break;
-            }
+                .await;
+            let batch = match answer {
+                Ok(batch) => batch,
+                // Some APIs answer a page past the end with 404: that is the end. On the
+                // first page it means the listing itself failed.
+                Err(ApiError::NotFound { .. }) if page > 1 => WidgetsPage::default(),
+                Err(e) => return Err(e),
+            };
+            next = paging.add(batch);
         }
-        Ok(all)
+        tracing::debug!(
+            pages = ?paging.sizes(),
+            repeats = ?paging.repeats(),
+            total = ?paging.total(),
+            "widgets listed"
+        );
+        self.warn_once(&paging);
+        Ok(paging.into_widgets())
+    }
+
+    /// Logs what the vendor's paging did differently from what was asked, once per kind
+    /// of oddity for the life of this API (of the process, in practice).
+    fn warn_once(&self, paging: &Paging) {
+        let found = paging.oddities();
+        let bits = found.iter().fold(0, |bits, o| bits | o.bit());
+        let before = self.warned.fetch_or(bits, Ordering::Relaxed);
+        if bits & !before == 0 {
+            return;
+        }
+        let problems: Vec<&str> = Oddity::ALL
+            .iter()
+            .filter(|o| found.contains(o))
+            .map(|o| o.describe())
+            .collect();
+        tracing::warn!(
+            problems = ?problems,
+            limit = super::client::PAGE_SIZE,
+            pages = ?paging.sizes(),
+            repeats = ?paging.repeats(),
+            total = ?paging.total(),
+            "the vendor's room listing does not page as asked; listings stop early instead \
+             of looping (said once per process)"
+        );
     }
 
     /// One widget.

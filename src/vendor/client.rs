@@ -9,11 +9,12 @@ use serde_json::Value;
 use url::Url;
 
 use super::{
-    answers::{data, interpret, kind_of, token_answer, transport_error},
-    error::ApiError,
-    models::{
-        Account, CreatedWidget, PersonalLink, RegisteredClient, TokenAnswer, Widget, WidgetSummary,
+    answers::{
+        data, interpret, kind_of, retry_after_secs, token_answer, total_of, transport_error,
     },
+    error::ApiError,
+    listing::WidgetsPage,
+    models::{Account, CreatedWidget, PersonalLink, RegisteredClient, TokenAnswer, Widget},
 };
 use crate::settings::ApiSettings;
 
@@ -151,12 +152,14 @@ impl Client {
             .ok_or_else(|| bad_body("the answer carries no client_id/client_secret"))
     }
 
-    /// One page (from 1) of `GET widgets`, active and inactive rooms alike.
+    /// One page (from 1) of `GET widgets`, with the total when the answer says one. No
+    /// `scope` is sent: what an unscoped listing holds is undocumented (maybe active
+    /// rooms only), which is why callers remember keys they have seen.
     pub async fn widgets_page(
         &self,
         bearer: &SecretString,
         page: u32,
-    ) -> Result<Vec<WidgetSummary>, ApiError> {
+    ) -> Result<WidgetsPage, ApiError> {
         let query = [
             ("limit", PAGE_SIZE.to_string()),
             ("sort", "id".to_owned()),
@@ -166,13 +169,18 @@ impl Client {
         let answer = self
             .call(Method::GET, "widgets", &query, None, Some(bearer))
             .await?;
+        let total = total_of(&answer);
         match data(answer) {
             // Entries that do not parse are skipped, not fatal: one odd room must not
-            // hide all the others.
-            Value::Array(items) => Ok(items
-                .into_iter()
-                .filter_map(|item| serde_json::from_value(item).ok())
-                .collect()),
+            // hide all the others. They still count for how full the page was.
+            Value::Array(items) => Ok(WidgetsPage {
+                entries: items.len(),
+                widgets: items
+                    .into_iter()
+                    .filter_map(|item| serde_json::from_value(item).ok())
+                    .collect(),
+                total,
+            }),
             other => Err(ApiError::BadBody {
                 status: 200,
                 reason: format!("expected a list of widgets, got {}", kind_of(&other)),
@@ -313,19 +321,20 @@ impl Client {
         let result = self.send(request).await;
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &result {
-            Ok((status, _)) => {
+            Ok((status, _, _)) => {
                 tracing::debug!(%method, path, status = status.as_u16(), elapsed_ms, "vendor call")
             }
             Err(e) => tracing::debug!(%method, path, error = %e, elapsed_ms, "vendor call failed"),
         }
-        let (status, bytes) = result?;
-        interpret(status, &bytes)
+        let (status, retry_after, bytes) = result?;
+        interpret(status, retry_after, &bytes)
     }
 
+    /// Sends `request`: the status, what `Retry-After` said on a 429 or 503, the body.
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
-    ) -> Result<(StatusCode, Vec<u8>), ApiError> {
+    ) -> Result<(StatusCode, Option<u64>, Vec<u8>), ApiError> {
         let mut response = request.send().await.map_err(transport_error)?;
         let status = response.status();
         if status.is_redirection() {
@@ -333,13 +342,19 @@ impl Client {
                 status: status.as_u16(),
             });
         }
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            let retry_after_secs = response
+        let retry_after = match status {
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => response
                 .headers()
                 .get(header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse().ok());
-            return Err(ApiError::RateLimited { retry_after_secs });
+                .and_then(|v| retry_after_secs(v, chrono::Utc::now())),
+            _ => None,
+        };
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            // The body of a refusal is of no use: not read at all.
+            return Err(ApiError::RateLimited {
+                retry_after_secs: retry_after,
+            });
         }
         if response
             .content_length()
@@ -358,7 +373,7 @@ impl Client {
             }
             bytes.extend_from_slice(&chunk);
         }
-        Ok((status, bytes))
+        Ok((status, retry_after, bytes))
     }
 }
 

@@ -19,8 +19,14 @@ pub enum ApiError {
         fields: BTreeMap<String, Vec<String>>,
     },
     /// 429: the vendor asks us to slow down.
-    #[error("the vendor is rate limiting (retry after {retry_after_secs:?} s)")]
+    #[error("the vendor is rate limiting (HTTP 429{})", wait_text(*.retry_after_secs))]
     RateLimited { retry_after_secs: Option<u64> },
+    /// 503: the vendor is down for now (maintenance, overload), maybe saying for how long.
+    #[error("the vendor is unavailable (HTTP 503{}): {message}", wait_text(*.retry_after_secs))]
+    Unavailable {
+        retry_after_secs: Option<u64>,
+        message: String,
+    },
     /// Any other failure with the vendor's own message.
     #[error("the vendor answered HTTP {status}: {message}")]
     Vendor { status: u16, message: String },
@@ -49,4 +55,23 @@ impl ApiError {
     pub fn is_not_found(&self) -> bool {
         matches!(self, ApiError::NotFound { .. })
     }
+
+    /// How long the vendor asked us to wait before calling again (its `Retry-After` on a
+    /// 429 or 503), when it said.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::RateLimited { retry_after_secs }
+            | ApiError::Unavailable {
+                retry_after_secs, ..
+            } => *retry_after_secs,
+            _ => None,
+        }
+    }
+}
+
+/// ", retry after N s" when the vendor said how long to wait.
+fn wait_text(retry_after_secs: Option<u64>) -> String {
+    retry_after_secs
+        .map(|s| format!(", retry after {s} s"))
+        .unwrap_or_default()
 }

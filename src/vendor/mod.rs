@@ -8,6 +8,7 @@ mod answers;
 pub mod auth;
 pub mod client;
 pub mod error;
+pub mod listing;
 pub mod models;
 pub mod token_store;
 

@@ -23,8 +23,17 @@ use super::{
     views::{FinishedPage, PLAIN_500},
 };
 
-/// Seconds a visitor is asked to wait when the room source is down.
+/// Seconds a visitor is asked to wait when the room source is down and did not say.
 pub const RETRY_AFTER_SECS: u64 = 30;
+
+/// The most seconds a visitor is asked to wait, whatever the upstream said.
+pub const MAX_RETRY_AFTER_SECS: u64 = 3600;
+
+/// The `Retry-After` of the 503 page: the upstream's wait when it gave one, kept between
+/// 1 s and an hour (a wait of 0 or of days helps no visitor), else the default.
+pub fn retry_after_secs(upstream: Option<u64>) -> u64 {
+    upstream.map_or(RETRY_AFTER_SECS, |s| s.clamp(1, MAX_RETRY_AFTER_SECS))
+}
 
 /// Why a page cannot be shown.
 #[derive(thiserror::Error)]
@@ -53,7 +62,8 @@ pub enum PageError {
     /// 502: the vendor refused or failed an operator's request.
     #[error("the vendor failed the request")]
     Upstream(#[source] crate::vendor::ApiError),
-    /// 503 with `Retry-After`: the room source cannot answer and nothing is cached.
+    /// 503 with `Retry-After` (the upstream's, when it gave one): the room source cannot
+    /// answer and nothing is cached.
     #[error("room source unavailable")]
     Unavailable(#[source] crate::rooms::Unavailable),
     /// 500: a bug; the cause goes to the log only.
@@ -105,8 +115,11 @@ impl ResponseError for PageError {
     fn error_response(&self) -> HttpResponse {
         let mut res = HttpResponse::build(self.status_code());
         match self {
-            PageError::Unavailable(_) => {
-                res.insert_header((RETRY_AFTER, RETRY_AFTER_SECS.to_string()));
+            PageError::Unavailable(why) => {
+                res.insert_header((
+                    RETRY_AFTER,
+                    retry_after_secs(why.retry_after_secs).to_string(),
+                ));
             }
             PageError::TooManyAttempts => {
                 res.insert_header((RETRY_AFTER, "60"));
@@ -157,4 +170,17 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
         .map_into_boxed_body()
         .map_into_right_body();
     Ok(ErrorHandlerResponse::Response(res))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_upstreams_retry_after_is_passed_on_within_bounds() {
+        assert_eq!(retry_after_secs(None), RETRY_AFTER_SECS);
+        assert_eq!(retry_after_secs(Some(120)), 120);
+        assert_eq!(retry_after_secs(Some(0)), 1);
+        assert_eq!(retry_after_secs(Some(u64::MAX)), MAX_RETRY_AFTER_SECS);
+    }
 }

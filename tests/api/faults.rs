@@ -22,7 +22,7 @@ use tokio::{
 };
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
-    matchers::{any, header, method, path},
+    matchers::{any, header, method, path, query_param},
 };
 
 use crate::fake_vendor::{CLIENT_ID, CLIENT_SECRET, Vendor, spawn_api_app, summary, widget};
@@ -391,6 +391,10 @@ async fn rooms_seen_before_survive_resets_half_answers_5xx_429_and_huge_answers(
         Mode::HugeChunked,
     ] {
         vendor.set(mode);
+        // The 503 answers `Retry-After: 120`, and while that runs no lookup calls the
+        // vendor: the app's clock is moved past it, before each mode and, in the 503
+        // mode, after each view (each refresh that reaches the vendor asks again).
+        app.advance(chrono::Duration::seconds(121));
         // Past the TTL (and past the last refresh's timeout): every view now also starts
         // a refresh, which fails. Views of the cached room are the only calls now, so
         // views go on until two refreshes have reached the vendor: the first one failed,
@@ -409,6 +413,9 @@ async fn rooms_seen_before_survive_resets_half_answers_5xx_429_and_huge_answers(
             assert!(html.contains("Seen before"), "{mode:?}");
             views += 1;
             tokio::time::sleep(Duration::from_millis(50)).await;
+            if mode == Mode::Unavailable503 {
+                app.advance(chrono::Duration::seconds(121));
+            }
         }
         let (status, html) = app.get_html(&format!("/room/{SEEN}")).await;
         assert_eq!(status, 200, "{mode:?}: after two failed refreshes");
@@ -419,6 +426,7 @@ async fn rooms_seen_before_survive_resets_half_answers_5xx_429_and_huge_answers(
 
     // The vendor is back: the room never seen has its page now.
     vendor.set(Mode::Good);
+    app.advance(chrono::Duration::seconds(121));
     let (status, html) = app.get_html(&format!("/room/{UNSEEN}")).await;
     assert_eq!(status, 200);
     assert!(html.contains("Seen at last"));
@@ -442,8 +450,11 @@ async fn a_token_that_stops_working_mid_run_keeps_cached_rooms_and_role_checks()
             .expect(1)
             .mount_as_scoped(&vendor.server)
             .await,
+        // Page 1 only: the listing asks for page 2 too (a short first page may be a
+        // capped one), and the 404 it gets there ends the listing.
         Mock::given(method("GET"))
             .and(path("/api/widgets"))
+            .and(query_param("page", "1"))
             .and(header("authorization", format!("Bearer {TOKEN}").as_str()))
             .respond_with(
                 ResponseTemplate::new(200)

@@ -48,10 +48,25 @@ pub fn test_env() -> HashMap<String, String> {
             "https://embed.example".to_owned(),
         ),
         ("ROOMGATE__API__APP_URL", "https://app.example".to_owned()),
+        (
+            "ROOMGATE__API__TOKEN_FILE",
+            private_folder().join("tokens.json").display().to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
+}
+
+/// A new folder for the files an app keeps beside its token file (the room key memory),
+/// so that apps never share what they remember and nothing lands in the repo's `data/`.
+/// A test that restarts an app on the same files sets `ROOMGATE__API__TOKEN_FILE` itself.
+pub fn private_folder() -> PathBuf {
+    static ROOT: std::sync::LazyLock<tempfile::TempDir> =
+        std::sync::LazyLock::new(|| tempfile::tempdir().expect("a temporary folder"));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    ROOT.path().join(format!("app-{n}"))
 }
 
 /// Loads settings from the repo's `config/` with `env` as the environment.

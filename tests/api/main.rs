@@ -33,5 +33,6 @@ mod sso;
 mod status_pages;
 mod templates;
 mod throttle;
+mod vendor_listing;
 mod vendor_updates;
 mod waiting;

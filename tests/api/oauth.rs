@@ -6,7 +6,7 @@ use base64::Engine;
 use serde_json::{Value, json};
 use wiremock::{
     Mock, ResponseTemplate,
-    matchers::{body_string, header, method, path},
+    matchers::{body_string, header, method, path, query_param},
 };
 
 use crate::fake_vendor::{CLIENT_ID, Vendor, spawn_api_app, widget};
@@ -130,8 +130,11 @@ async fn the_operator_connects_the_account_and_rooms_are_served_with_its_token()
         0o600
     );
 
+    // Page 1 only: the listing asks for page 2 too (a short first page may be a capped
+    // one), and the 404 it gets there ends the listing.
     Mock::given(method("GET"))
         .and(path("/api/widgets"))
+        .and(query_param("page", "1"))
         .and(header("authorization", "Bearer AT-1"))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": 7, "token": ROOM}]})),
