@@ -94,14 +94,19 @@ impl Assumption {
                  page are found through remembered keys"
             }
             Assumption::Limit => {
-                "roomgate asks for the next page while pages bring new rooms, whatever their \
-                 size, so a capped limit costs calls, not rooms"
+                "roomgate asks for the next page while pages bring new rooms and stay as long \
+                 as the longest so far (or a total says more), so a capped limit costs calls, \
+                 not rooms"
             }
-            Assumption::Total => "roomgate never reads a total: it pages by what pages hold",
+            Assumption::Total => {
+                "roomgate bounds a listing by the total when one is given and otherwise pages \
+                 by what pages hold"
+            }
             Assumption::UnscopedListing => {
-                "roomgate lists scope=active and scope=inactive rather than trusting the \
-                 unscoped listing, so a closed room is known as closed (410 page), not unknown \
-                 (404)"
+                "roomgate remembers every room key it has seen (room-keys.json next to \
+                 api.token_file) and checks a key the listing no longer shows with GET \
+                 widgets/{id}, so a room closed after roomgate saw it answers 410, not 404, and \
+                 can be reopened by key"
             }
             Assumption::Scopes => {
                 "roomgate takes a room's status from the room itself, never from the listing \
@@ -112,8 +117,9 @@ impl Assumption {
                  without any lookup: set rooms.license_pattern to fit the vendor's keys"
             }
             Assumption::Roles => {
-                "roomgate takes role tokens from roles and from the last segment of hosted_at \
-                 URLs; a role found in neither cannot be opened through roomgate's role links"
+                "roomgate takes role tokens from roles and from hosted_at URLs shaped \
+                 <app>/<room key>/x/<token>; a role found in neither cannot be opened through \
+                 roomgate's role links"
             }
             Assumption::HostedAt => {
                 "roomgate trusts roles first and takes a hosted_at token only for a role that \
@@ -142,15 +148,17 @@ impl Assumption {
                  record, then reads it back, so fields it does not change are kept"
             }
             Assumption::Close => {
-                "roomgate closes rooms with status=inactive; until that works, close rooms in \
+                "roomgate closes rooms with status=inactive and reads them back: `roomgate rooms \
+                 deactivate` says when a room is still open; until that works, close rooms in \
                  the vendor's panel"
             }
             Assumption::Reopen => {
-                "`roomgate rooms activate` fails with the vendor's message: reopen rooms in \
-                 the vendor's panel"
+                "`roomgate rooms activate` reads the room back and says when it is still \
+                 closed: reopen rooms in the vendor's panel"
             }
             Assumption::PersonalLink => {
-                "roomgate takes the personal token from the _personal_token of personal_url \
+                "roomgate takes the personal token from personal_url (its _personal_token, \
+                 personal_token or token parameter, else its last path segment) \
                  when the answer has no personal_token"
             }
             Assumption::Delete => {
