@@ -70,8 +70,6 @@ pub fn host_token(id: u64) -> String {
     format!("Host{id}")
 }
 
-// Used by the quirk suites; until each is in, some helpers are not.
-#[allow(dead_code)]
 impl FakeAccount {
     /// An account with `active` open rooms (ids 1…) and then `closed` closed ones.
     pub async fn start(active: u64, closed: u64, quirks: &[Quirk]) -> Self {

@@ -34,5 +34,6 @@ mod status_pages;
 mod templates;
 mod throttle;
 mod vendor_listing;
+mod vendor_quirks;
 mod vendor_updates;
 mod waiting;

@@ -14,12 +14,12 @@ use crate::fake_account::{FakeAccount, Quirk, key_of};
 use crate::fake_vendor::{Vendor, api_env, widget};
 use crate::helpers::{PUBLIC_URL, TestApp, embed_block, repo_path, spawn_app_with, test_env};
 
-const ADMIN: &str = "admin-token-0123456789-abcdefghijkl";
+pub(crate) const ADMIN: &str = "admin-token-0123456789-abcdefghijkl";
 /// 2026-12-01T15:00:00Z, 16:00 in Warsaw.
 const START: i64 = 1_796_137_200;
 const PASSWORD: &str = "s3cret pw";
 
-async fn admin_app(env: HashMap<String, String>) -> TestApp {
+pub(crate) async fn admin_app(env: HashMap<String, String>) -> TestApp {
     spawn_app_with(move |e| {
         e.extend(env);
         e.insert("ROOMGATE__ADMIN__TOKEN".into(), ADMIN.into());
@@ -27,7 +27,12 @@ async fn admin_app(env: HashMap<String, String>) -> TestApp {
     .await
 }
 
-async fn call(app: &TestApp, verb: &str, target: &str, body: Option<Value>) -> (u16, Value) {
+pub(crate) async fn call(
+    app: &TestApp,
+    verb: &str,
+    target: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = app
         .client
         .request(verb.parse().unwrap(), app.url(target))
@@ -43,7 +48,7 @@ async fn call(app: &TestApp, verb: &str, target: &str, body: Option<Value>) -> (
 }
 
 /// The real binary, as in `cli.rs`.
-async fn roomgate(args: &[&str], env: HashMap<String, String>) -> Output {
+pub(crate) async fn roomgate(args: &[&str], env: HashMap<String, String>) -> Output {
     let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     tokio::task::spawn_blocking(move || {
         std::process::Command::new(env!("CARGO_BIN_EXE_roomgate"))
@@ -58,18 +63,18 @@ async fn roomgate(args: &[&str], env: HashMap<String, String>) -> Output {
     .unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn cli_env(account: &FakeAccount) -> HashMap<String, String> {
+pub(crate) fn cli_env(account: &FakeAccount) -> HashMap<String, String> {
     let mut env = test_env();
     env.extend(account.env());
     env
 }
 
 /// Gives room `id` a value in every editable field, as an operator would in the vendor's panel.
-fn furnish(account: &FakeAccount, id: u64) {
+pub(crate) fn furnish(account: &FakeAccount, id: u64) {
     for (field, value) in [
         ("type", json!("scheduled")),
         ("start_date", json!(START)),
@@ -85,7 +90,7 @@ fn furnish(account: &FakeAccount, id: u64) {
 }
 
 /// The vendor still holds everything [`furnish`] set, under `name`, `status`.
-fn assert_kept(account: &FakeAccount, id: u64, name: &str, status: &str) {
+pub(crate) fn assert_kept(account: &FakeAccount, id: u64, name: &str, status: &str) {
     let room = Value::Object(account.room(id).unwrap());
     let expected = json!({
         "name": name, "status": status, "type": "scheduled", "start_date": START,
