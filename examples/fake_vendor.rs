@@ -547,8 +547,9 @@ async fn delete(vendor: State, req: HttpRequest, id: web::Path<String>) -> HttpR
     HttpResponse::Ok().json(json!({"data": []}))
 }
 
-/// Writes form fields into a record, as the vendor reads them (`start_date` is kept as
-/// sent: this fake answers it back as Unix seconds only when it can read it as UTC).
+/// Writes form fields into a record, as the vendor reads them: `start_date` is wall-clock
+/// time in the room's time zone (as it is after this form), answered back as Unix
+/// seconds; one it cannot read is no start.
 fn apply(record: &mut Map<String, Value>, form: &[(String, String)]) {
     for (key, value) in form {
         let stored = match key.as_str() {
@@ -559,12 +560,22 @@ fn apply(record: &mut Map<String, Value>, form: &[(String, String)]) {
                 record.insert("autostart".into(), json!({ "lock_state": value }));
                 continue;
             }
-            "start_date" => chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S")
-                .map(|t| json!(t.and_utc().timestamp()))
-                .unwrap_or(Value::Null),
             _ => continue,
         };
         record.insert(key.clone(), stored);
+    }
+    // Read once the form's time zone is in: roomgate sends the start before the zone.
+    if let Some((_, value)) = form.iter().rev().find(|(k, _)| k == "start_date") {
+        let zone: chrono_tz::Tz = record
+            .get("timezone")
+            .and_then(Value::as_str)
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(chrono_tz::UTC);
+        let start = chrono::NaiveDateTime::parse_from_str(value, "%Y-%m-%d %H:%M:%S")
+            .ok()
+            .and_then(|t| t.and_local_timezone(zone).earliest())
+            .map_or(Value::Null, |t| json!(t.timestamp()));
+        record.insert("start_date".into(), start);
     }
 }
 
@@ -839,6 +850,23 @@ mod tests {
         );
         assert_eq!(record["autostart"]["lock_state"], "locked");
         assert_eq!(record["strict_event"], 1);
+    }
+
+    #[test]
+    fn a_start_is_read_in_the_rooms_time_zone() {
+        let mut record = widget(1, "Room 1").as_object().cloned().unwrap();
+        let start = [("start_date", "2026-12-01 16:00:00")];
+        apply(
+            &mut record,
+            &form(&[start[0], ("timezone", "Europe/Warsaw")]),
+        );
+        assert_eq!(record["start_date"], 1_796_137_200, "15:00 UTC");
+        apply(&mut record, &form(&start));
+        assert_eq!(record["start_date"], 1_796_137_200, "the zone it has");
+        apply(&mut record, &form(&[start[0], ("timezone", "UTC")]));
+        assert_eq!(record["start_date"], 1_796_140_800, "16:00 UTC");
+        apply(&mut record, &form(&[("start_date", "next week")]));
+        assert_eq!(record["start_date"], Value::Null);
     }
 
     #[test]

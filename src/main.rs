@@ -7,12 +7,17 @@ use roomgate::{
     cli::{self, Cli, Command, EXIT_USAGE},
     settings::{Settings, get_configuration},
     telemetry,
-    web::Application,
+    web::{self, Application},
 };
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The document is the same whatever the settings, so it prints even without them.
+    if let Some(Command::Openapi) = cli.command {
+        println!("{}", web::openapi::document_json());
+        return ExitCode::SUCCESS;
+    }
     let settings = match get_configuration() {
         Ok(settings) => settings,
         Err(e) => return cli::fail(EXIT_USAGE, &e.to_string()),
@@ -30,6 +35,7 @@ async fn main() -> ExitCode {
             cli::rooms::ics(&settings, &license, role.as_deref()).await
         }
         Command::Probe(args) => cli::probe::probe(&settings, args, cli.json).await,
+        Command::Openapi => unreachable!("printed before the settings are read"),
     }
 }
 

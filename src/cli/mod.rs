@@ -1,7 +1,7 @@
 //! The command line: `roomgate [serve]`, `roomgate check`, `roomgate register-client`, and
-//! the operators' tools (`rooms`, `links`, `invite`, `ics`, `probe`). Commands other than
-//! `serve` print their result and exit: 0 done, 1 the vendor failed or said no, 2 the
-//! settings, the command line or the input are wrong (an unknown room, a bad field).
+//! the operators' tools (`rooms`, `links`, `invite`, `ics`, `probe`, `openapi`). Commands
+//! other than `serve` print their result and exit: 0 done, 1 the vendor failed or said no,
+//! 2 the settings, the command line or the input are wrong (an unknown room, a bad field).
 
 pub mod exit;
 pub mod probe;
@@ -64,6 +64,10 @@ pub enum Command {
     /// Check every assumption roomgate makes about the vendor's API against this account
     /// (read-only unless --write), and say what roomgate does about each difference.
     Probe(probe::ProbeArgs),
+    /// Print the admin API's OpenAPI 3.1 document (as served at /admin/api/openapi.json);
+    /// reads no settings.
+    // Run by `main`: the document is the server's, and the command line may not use it.
+    Openapi,
 }
 
 /// `roomgate check`.

@@ -34,7 +34,9 @@ pub struct Room {
 }
 
 /// Scheduled rooms have a start; permanent rooms are always open.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RoomKind {
     Scheduled,
@@ -42,7 +44,9 @@ pub enum RoomKind {
 }
 
 /// Inactive rooms answer 410.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RoomStatus {
     Active,

@@ -5,7 +5,11 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDateTime, TimeZone};
 use chrono_tz::Tz;
-use serde::Deserialize;
+use serde::{
+    Deserialize, Deserializer,
+    de::{Error as _, Unexpected},
+};
+use utoipa::ToSchema;
 
 use crate::{
     domain::{Room, RoomKind, grammar::clean_email},
@@ -16,35 +20,114 @@ use crate::{
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
 /// A room to create, or the fields to change (absent fields stay as they are).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoomInput {
+    /// Required to create a room; 1 to 200 characters (surrounding spaces are dropped),
+    /// not all spaces, no control characters (the Unicode `Cc` category).
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$"
+    )]
     pub name: Option<String>,
+    /// `scheduled` when a `start` is given, else `permanent` (for a new room) or as it was.
     #[serde(rename = "type")]
     pub kind: Option<RoomKind>,
     /// RFC 3339 (`2026-12-01T15:00:00Z`), or wall-clock time (`2026-12-01 16:00`) in `timezone`.
+    /// Required for a scheduled room.
+    #[schema(max_length = 64, examples("2026-12-01T15:00:00Z", "2026-12-01 16:00"))]
     pub start: Option<String>,
+    /// An IANA time zone name; `UTC` for a new room without one.
+    #[schema(max_length = 64, examples("Europe/Warsaw"))]
     pub timezone: Option<String>,
+    /// 60 for a new scheduled room without one.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(minimum = 1, maximum = 10_080)]
     pub duration_minutes: Option<u32>,
+    #[schema(max_length = 10_000)]
     pub agenda: Option<String>,
+    /// Sent to the vendor only, never shown; empty or absent for a new room: none. No
+    /// control characters.
+    #[schema(
+        max_length = 100,
+        pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$",
+        write_only
+    )]
     pub password: Option<String>,
     /// Visitors wait in a lobby until a host lets them in (`autostart[lock_state]`).
     pub waiting_room: Option<bool>,
+    /// The vendor admits no one earlier than 60 minutes before the start.
     pub strict_event: Option<bool>,
+    /// The vendor's registration form to show before the room.
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(maximum = 9_223_372_036_854_775_807_u64)]
     pub registration_form_id: Option<u64>,
 }
 
+/// The largest vendor id: the vendor's ids are signed 64-bit integers.
+const MAX_VENDOR_ID: u64 = i64::MAX as u64;
+
+/// The longest `start`: the longest form it takes is 35 characters.
+const START_MAX_CHARS: usize = 64;
+
+/// An optional whole number, also when written with a zero fraction (`90.0`, `9e1`):
+/// JSON has one kind of number, JSON Schema's `integer` takes both, and clients write
+/// either (Python's `json` keeps a float a float).
+fn whole_number<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: TryFrom<u64>,
+{
+    let Some(number) = Option::<serde_json::Number>::deserialize(deserializer)? else {
+        return Ok(None);
+    };
+    number
+        .as_u64()
+        .or_else(|| {
+            number
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < u64::MAX as f64)
+                .map(|f| f as u64)
+        })
+        .and_then(|n| T::try_from(n).ok())
+        .map(Some)
+        .ok_or_else(|| {
+            D::Error::invalid_value(
+                Unexpected::Other(&number.to_string()),
+                &"a whole number in range",
+            )
+        })
+}
+
 /// One participant's personal invitation.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InvitationInput {
+    /// The participant's address, stored by the vendor with the personal token.
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     #[serde(default)]
+    #[schema(max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub first_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 100, pattern = r"^[^\u0000-\u001F\u007F-\u009F]*$")]
     pub last_name: Option<String>,
+    /// `attendee` when absent.
     #[serde(default)]
+    #[schema(value_type = Option<InvitationRole>)]
     pub role: Option<String>,
+}
+
+// The input keeps the role as text, so that another one is a field error (422), not
+// malformed JSON (400); this enum only describes it, as `INVITATION_ROLES` lists it.
+/// The role a personal link carries.
+#[derive(ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum InvitationRole {
+    Attendee,
+    Presenter,
+    Moderator,
 }
 
 /// Roles a personal link can carry.
@@ -115,7 +198,14 @@ impl RoomInput {
         {
             error(&mut errors, "start", "is required for a scheduled room");
         }
-        if let (Some(start), Some(tz)) = (&self.start, timezone) {
+        if self
+            .start
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > START_MAX_CHARS)
+        {
+            let message = format!("must be at most {START_MAX_CHARS} characters");
+            error(&mut errors, "start", &message);
+        } else if let (Some(start), Some(tz)) = (&self.start, timezone) {
             match parse_start(start, tz) {
                 Ok(local) => push("start_date", local.format("%Y-%m-%d %H:%M:%S").to_string()),
                 Err(e) => error(&mut errors, "start", &e),
@@ -185,8 +275,13 @@ impl RoomInput {
         if let Some(s) = self.strict_event {
             push("strict_event", if s { "1" } else { "0" }.to_owned());
         }
-        if let Some(id) = self.registration_form_id {
-            push("form[id]", id.to_string());
+        match self.registration_form_id {
+            Some(id) if id > MAX_VENDOR_ID => {
+                let message = format!("must be at most {MAX_VENDOR_ID}");
+                error(&mut errors, "registration_form_id", &message);
+            }
+            Some(id) => push("form[id]", id.to_string()),
+            None => {}
         }
         if errors.is_empty() {
             Ok(form)
@@ -449,6 +544,58 @@ mod tests {
         for field in ["name", "timezone", "duration_minutes", "start"] {
             assert!(errors.contains_key(field), "{field}: {errors:?}");
         }
+    }
+
+    #[test]
+    fn whole_numbers_may_be_written_with_a_zero_fraction() {
+        let input: RoomInput =
+            serde_json::from_str(r#"{"duration_minutes": 90.0, "registration_form_id": 1.2e1}"#)
+                .unwrap();
+        assert_eq!(input.duration_minutes, Some(90));
+        assert_eq!(input.registration_form_id, Some(12));
+        let absent: RoomInput = serde_json::from_str(r#"{"duration_minutes": null}"#).unwrap();
+        assert_eq!(absent.duration_minutes, None);
+        assert_eq!(absent.registration_form_id, None);
+        for bad in [
+            r#"{"duration_minutes": 90.5}"#,
+            r#"{"duration_minutes": -1}"#,
+            r#"{"duration_minutes": 4294967296}"#,
+            r#"{"duration_minutes": "90"}"#,
+            r#"{"registration_form_id": 1e20}"#,
+        ] {
+            assert!(serde_json::from_str::<RoomInput>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_form_id_the_vendor_cannot_hold_is_a_field_error() {
+        let input = |id| RoomInput {
+            name: Some("A".into()),
+            registration_form_id: Some(id),
+            ..RoomInput::default()
+        };
+        let form = input(i64::MAX as u64).create_form().unwrap();
+        assert_eq!(get(&form, "form[id]"), Some("9223372036854775807"));
+        let errors = input(i64::MAX as u64 + 1).create_form().unwrap_err();
+        assert!(errors.contains_key("registration_form_id"), "{errors:?}");
+    }
+
+    #[test]
+    fn a_start_longer_than_documented_is_refused_even_if_it_trims_to_a_date() {
+        let start = format!("{:>64}", "2026-12-01T15:00:00Z");
+        let at_most = RoomInput {
+            name: Some("A".into()),
+            start: Some(start.clone()),
+            ..RoomInput::default()
+        };
+        assert!(at_most.create_form().is_ok(), "64 characters");
+        let errors = RoomInput {
+            start: Some(format!(" {start}")),
+            ..at_most
+        }
+        .create_form()
+        .unwrap_err();
+        assert!(errors.contains_key("start"), "{errors:?}");
     }
 
     #[test]

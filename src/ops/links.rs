@@ -4,13 +4,15 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::{domain::Room, settings::Settings};
 
 /// Every link of one room.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct RoomLinks {
     /// For attendees: `{public_url}/room/{license}`.
+    #[schema(format = "uri")]
     pub attendee: String,
     /// Role name → `{public_url}/room/{license}/{role token}`.
     pub roles: BTreeMap<String, String>,
@@ -21,15 +23,17 @@ pub struct RoomLinks {
 }
 
 /// Calendar invitation links.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct CalendarLinks {
-    /// `None` for rooms without a start.
+    /// `null` for rooms without a start.
+    #[schema(format = "uri")]
     pub attendee: Option<String>,
 }
 
 /// The vendor's own links.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ToSchema)]
 pub struct VendorLinks {
+    #[schema(format = "uri")]
     pub attendee: String,
     pub roles: BTreeMap<String, String>,
 }

@@ -10,6 +10,7 @@
 
 use chrono::Utc;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::{
     calendar,
@@ -25,7 +26,7 @@ use crate::{
 };
 
 /// A room as operators see it: roomgate's model plus every link.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RoomOut {
     pub license: String,
     pub id: Option<u64>,
@@ -34,9 +35,11 @@ pub struct RoomOut {
     #[serde(rename = "type")]
     pub kind: RoomKind,
     pub status: RoomStatus,
-    /// RFC 3339, UTC.
+    /// RFC 3339, UTC; `null` for rooms without a start.
+    #[schema(format = DateTime)]
     pub start: Option<String>,
     pub duration_minutes: u32,
+    /// An IANA time zone name.
     pub timezone: String,
     pub strict_event: bool,
     pub password_protected: bool,
@@ -48,26 +51,31 @@ pub struct RoomOut {
 
 /// One line of the room list: listing the vendor's rooms gives no role tokens, so only
 /// the attendee link (use `show` or `links` for the rest).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct RoomListItem {
     pub license: String,
     pub id: Option<u64>,
     pub name: String,
     #[serde(rename = "type")]
     pub kind: Option<RoomKind>,
+    /// `null` when the vendor's listing does not say.
     pub status: Option<RoomStatus>,
+    /// RFC 3339, UTC.
+    #[schema(format = DateTime)]
     pub start: Option<String>,
+    #[schema(format = "uri")]
     pub attendee_link: String,
 }
 
 /// A personal invitation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct InvitationOut {
     pub license: String,
     pub email: String,
     pub role: String,
     pub personal_token: String,
     /// The link to hand out: `{public_url}/room/{license}?_personal_token=…`.
+    #[schema(format = "uri")]
     pub link: String,
     /// The vendor's own personal link, for reference only.
     pub vendor_personal_url: Option<String>,

@@ -4,13 +4,14 @@
 //! when nothing the operator asked for took.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::input::FieldErrors;
 use crate::vendor::client::Form;
 
 /// One field the vendor did not store as sent. Never carries a value: one of the fields
 /// is the room password.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct Warning {
     /// The field as operators name it (`agenda`, `start`, `waiting_room`, …).
     pub field: String,

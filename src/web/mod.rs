@@ -11,6 +11,7 @@ pub mod ics;
 pub mod language;
 pub mod lookup;
 pub mod middleware;
+pub mod openapi;
 pub mod operator;
 pub mod routes;
 pub mod server;

@@ -13,6 +13,7 @@ use super::{
     error::PageError,
     handlers::{admin, calendar, health, join, oauth, room, sso},
     middleware::catch_panic::catch_panic,
+    openapi,
     state::AppState,
 };
 
@@ -33,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
         )
         .service(
             web::scope("/admin/api")
+                .service(resource("/openapi.json").route(web::get().to(openapi::openapi_json)))
                 .service(
                     resource("/rooms")
                         .route(web::get().to(admin::list))

@@ -250,7 +250,7 @@ async fn h13_an_authenticated_oversized_body_is_still_413() {
         .post(app.url("/admin/api/rooms"))
         .bearer_auth(ADMIN)
         .header("content-type", "application/json")
-        .body(vec![b' '; 64 * 1024 + 1])
+        .body(vec![b' '; 128 * 1024 + 1])
         .send()
         .await
         .unwrap();

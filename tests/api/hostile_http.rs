@@ -776,8 +776,8 @@ fn plan_body(rng: &mut Rng) -> Planned {
             )
         }
         2 => {
-            // The admin API allows 64 KiB; above 64 KiB it must refuse before parsing.
-            let size = size.max(65_537);
+            // The admin API allows 128 KiB; above 128 KiB it must refuse before parsing.
+            let size = size.max(131_073);
             let mut body = br#"{"name":""#.to_vec();
             body.resize(size - 2, b'x');
             body.extend_from_slice(br#""}"#);

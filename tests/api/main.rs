@@ -24,6 +24,7 @@ mod layering;
 mod logs;
 mod name_prompt;
 mod oauth;
+mod openapi;
 mod precedence;
 mod probe;
 mod properties;

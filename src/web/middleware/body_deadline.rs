@@ -10,7 +10,7 @@
 //!
 //! Only waiting for bytes counts: a body that has arrived can be read later without
 //! limit, and a handler that never reads its body is not affected. The bodies roomgate
-//! takes are small (forms of 4 KiB, admin API calls of 64 KiB), so ten seconds is far
+//! takes are small (forms of 4 KiB, admin API calls of 128 KiB), so ten seconds is far
 //! more than any honest client on a slow line needs.
 
 use std::{
