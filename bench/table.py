@@ -61,6 +61,25 @@ def main():
                 f"p99 {p99_ratio:.2f}× ({p99_low:.2f}–{p99_high:.2f})",
                 "p99 ≤ 1.5× nginx", met(p99_ratio <= 1.5))
 
+    if "mx_on" in r:
+        on, off = (
+            {f: med([x[f] for x in r["mx_" + t]]) for f in ("rps", "p50_us", "p99_us")}
+            for t in ("on", "off"))
+        ratios = sorted(a["rps"] / b["rps"] for a, b in zip(r["mx_on"], r["mx_off"]))
+        p99s = sorted(a["p99_us"] / b["p99_us"] for a, b in zip(r["mx_on"], r["mx_off"]))
+        bad = sum(x["non_2xx_3xx"] + x["socket_errors"] for t in ("on", "off")
+                  for x in r["mx_" + t])
+        errors = f" ({bad} errors)" if bad else ""
+        row("Page throughput, plain link, metrics on vs off (loaded at once, wrk -t1 -c32 each)",
+            f"{on['rps']:,.0f} req/s (off: {off['rps']:,.0f}){errors}", "",
+            f"{med(ratios):.2f}× of off ({ratios[0]:.2f}–{ratios[-1]:.2f})", "≥ 0.95× off",
+            met(med(ratios) >= 0.95))
+        row("Latency p50 / p99, plain link, metrics on vs off",
+            f"{ms(on['p50_us'])} / {ms(on['p99_us'])} ms "
+            f"(off: {ms(off['p50_us'])} / {ms(off['p99_us'])} ms); "
+            f"{float(one('mx_counted')):,.0f} pages counted", "",
+            f"p99 {med(p99s):.2f}× of off ({p99s[0]:.2f}–{p99s[-1]:.2f})", "", "")
+
     if "crowd" in r:
         crowd, cv = one("crowd"), one("crowd_vendor")
         ok = crowd["statuses"].get("200", 0)

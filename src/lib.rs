@@ -12,6 +12,7 @@
 //! | [`rooms`] | room sources: catalog, vendor directory + cache | vendor, domain, settings |
 //! | [`ops`] | the operators' core | rooms, vendor, domain, settings |
 //! | [`shared`] | server-side records shared by requests | domain, settings |
+//! | [`observe`] | the metrics recorder of an application, the list of metrics | nothing of ours |
 //! | [`web`] | the HTTP server | everything above |
 //! | [`cli`] | the command line | ops, rooms, vendor, settings, domain |
 
@@ -19,6 +20,8 @@
 pub mod cli;
 /// The shared nouns: rooms, keys and tokens, languages, the clock.
 pub mod domain;
+/// Prometheus metrics: an application's recorder, and every metric's name and meaning.
+pub mod observe;
 /// The operators' core: rooms, links, invitations, calendar files.
 pub mod ops;
 /// Room sources: the catalog file, the vendor API behind the cache.

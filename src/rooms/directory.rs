@@ -17,6 +17,8 @@
 //!   it: listings and detail fetches fail fast with the vendor's answer, cached rooms are
 //!   served as above, and the 503 page passes the wait on.
 //!
+//! Each lookup is counted by what the cache did for it ([`CacheEvent`]).
+//!
 //! The vendor has no lookup by room key: an index of key → id is built by listing all
 //! widgets, and details come from `GET widgets/{id}`. A listing may miss rooms (closed
 //! ones, or those past an ignored `page`), so every key listed is also remembered
@@ -25,7 +27,10 @@
 use std::{
     collections::HashSet,
     future::Future,
-    sync::{Arc, Mutex, RwLock},
+    sync::{
+        Arc, Mutex, RwLock,
+        atomic::{AtomicBool, Ordering},
+    },
     time::{Duration, Instant},
 };
 
@@ -33,6 +38,7 @@ use chrono::{DateTime, Utc};
 use moka::future::Cache;
 
 use super::{
+    cache_events::CacheEvent,
     from_vendor::room_of,
     known_keys::KnownKeys,
     lookup::{Lookup, RoomSource, Unavailable},
@@ -86,6 +92,9 @@ struct Listing {
 struct Entry {
     lookup: Lookup,
     fetched: Instant,
+    /// The last background refresh failed: serving it now is stale-if-error. Set in
+    /// place, since inserting the entry again would restart its time to live.
+    refresh_failed: AtomicBool,
 }
 
 /// Why a fetch brought no room to cache.
@@ -202,6 +211,12 @@ impl Directory {
         self.inner.missing.invalidate(license).await;
     }
 
+    /// How many rooms the cache holds (unknown keys apart), its pending work done first.
+    pub async fn cached_rooms(&self) -> u64 {
+        self.inner.rooms.run_pending_tasks().await;
+        self.inner.rooms.entry_count()
+    }
+
     /// Forgets the index too, so a new room is found at once.
     pub async fn invalidate_index(&self) {
         *self.inner.index_listed.lock().await = None;
@@ -236,20 +251,38 @@ impl RoomSource for Directory {
         let inner = &self.inner;
         if let Some(entry) = inner.rooms.get(license).await {
             if entry.fetched.elapsed() >= inner.policy.ttl {
-                self.refresh_in_background(license);
+                let failing =
+                    entry.refresh_failed.load(Ordering::Relaxed) || inner.held().is_some();
+                self.refresh_in_background(license, &entry);
+                if failing {
+                    CacheEvent::StaleIfError.count();
+                } else {
+                    CacheEvent::Stale.count();
+                }
+            } else {
+                CacheEvent::Hit.count();
             }
             return Ok(entry.lookup.clone());
         }
         if inner.missing.contains_key(license) {
+            CacheEvent::NegativeHit.count();
             return Ok(Lookup::NotFound);
         }
         // Only rooms go into `rooms`: "no such room" comes back as an error, which moka
         // shares with every waiter of this key without caching it.
-        match inner
-            .rooms
-            .try_get_with(license.to_owned(), inner.fetch(license))
-            .await
-        {
+        let asked = AtomicBool::new(false);
+        let fetch = async {
+            asked.store(true, Ordering::Relaxed);
+            inner.fetch(license).await
+        };
+        let result = inner.rooms.try_get_with(license.to_owned(), fetch).await;
+        // Only the lookup whose fetch moka ran asked the vendor; the others waited for it.
+        if asked.load(Ordering::Relaxed) {
+            CacheEvent::Miss.count();
+        } else {
+            CacheEvent::Coalesced.count();
+        }
+        match result {
             Ok(entry) => Ok(entry.lookup.clone()),
             Err(miss) => match miss.as_ref() {
                 Miss::NotFound => Ok(Lookup::NotFound),
@@ -267,9 +300,9 @@ impl RoomSource for Directory {
 }
 
 impl Directory {
-    /// Refreshes a stale entry once in the background; the old entry stays on failure.
-    /// Not while the vendor asked us to wait: the refresh could only fail.
-    fn refresh_in_background(&self, license: &str) {
+    /// Refreshes a stale entry once in the background; the old entry stays on failure,
+    /// marked as such. Not while the vendor asked us to wait: the refresh could only fail.
+    fn refresh_in_background(&self, license: &str, entry: &Arc<Entry>) {
         if self.inner.held().is_some() {
             return;
         }
@@ -285,12 +318,16 @@ impl Directory {
         }
         let inner = self.inner.clone();
         let license = license.to_owned();
+        let old = entry.clone();
+        // On this thread (an actix worker runs its tasks on its own thread): the vendor
+        // calls are counted in this application's recorder.
         tokio::spawn(async move {
             match inner.fetch(&license).await {
                 Ok(entry) => inner.rooms.insert(license.clone(), entry).await,
                 // No longer listed: now in the negative cache, so out of the rooms.
                 Err(Miss::NotFound) => inner.rooms.invalidate(&license).await,
                 Err(Miss::Vendor(e)) => {
+                    old.refresh_failed.store(true, Ordering::Relaxed);
                     tracing::warn!(error = %e, "room refresh failed; serving the cached room")
                 }
             }
@@ -331,6 +368,7 @@ impl Inner {
         Ok(Arc::new(Entry {
             lookup,
             fetched: Instant::now(),
+            refresh_failed: AtomicBool::new(false),
         }))
     }
 

@@ -15,6 +15,7 @@ impl Settings {
         let license_pattern = self.license_pattern(&mut out);
         let trusted_proxies = self.trusted_proxies(&mut out);
         let default_language = self.default_language(&mut out);
+        let metrics_address = self.metrics_address(&mut out);
         out.extend(self.server_problems());
         out.extend(self.api_problems());
         out.extend(self.cache_problems());
@@ -27,6 +28,7 @@ impl Settings {
                 license_pattern,
                 trusted_proxies,
                 default_language,
+                metrics_address,
             }),
             _ => Err(out),
         }
@@ -67,6 +69,28 @@ impl Settings {
             ));
         }
         language
+    }
+
+    /// `metrics.address`: off when empty, else an IP address and a port that is not the
+    /// public one (the figures are for the operator's Prometheus, not for visitors).
+    fn metrics_address(&self, out: &mut Vec<String>) -> Option<std::net::SocketAddr> {
+        let text = self.metrics.address.trim();
+        if text.is_empty() {
+            return None;
+        }
+        let Ok(address) = text.parse::<std::net::SocketAddr>() else {
+            out.push(format!(
+                "metrics.address: `{text}` is not an IP address and port like 127.0.0.1:9464 (empty turns metrics off)"
+            ));
+            return None;
+        };
+        if address.port() != 0 && address.port() == self.server.port {
+            out.push(format!(
+                "metrics.address: port {} is server.port; metrics need a port of their own",
+                address.port()
+            ));
+        }
+        Some(address)
     }
 
     /// Addresses, the embed's size, and the browser-facing policy.

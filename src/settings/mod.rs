@@ -5,7 +5,12 @@
 
 mod checks;
 
-use std::{collections::HashMap, net::IpAddr, path::Path, path::PathBuf};
+use std::{
+    collections::HashMap,
+    net::{IpAddr, SocketAddr},
+    path::Path,
+    path::PathBuf,
+};
 
 use crate::domain::{Language, LicensePattern};
 
@@ -64,6 +69,7 @@ pub struct Settings {
     pub session: SessionSettings,
     pub security: SecuritySettings,
     pub branding: BrandingSettings,
+    pub metrics: MetricsSettings,
     pub log: LogSettings,
     /// Filled in by the loader's checks from the text above.
     #[serde(skip)]
@@ -79,6 +85,8 @@ pub struct Parsed {
     pub trusted_proxies: Vec<IpNet>,
     /// `branding.default_language`.
     pub default_language: Language,
+    /// `metrics.address`; `None` turns metrics off.
+    pub metrics_address: Option<SocketAddr>,
 }
 
 fn default_environment() -> Environment {
@@ -257,6 +265,14 @@ pub struct BrandingSettings {
     pub static_dir: PathBuf,
     /// Language when neither `?lang=`, the session nor `Accept-Language` pick one.
     pub default_language: String,
+}
+
+/// The Prometheus metrics listener.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MetricsSettings {
+    /// `ip:port` of the `/metrics` listener; empty turns metrics off.
+    #[serde(default)]
+    pub address: String,
 }
 
 /// Log output.

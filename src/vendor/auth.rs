@@ -56,6 +56,16 @@ struct State {
     reconnect_needed: bool,
 }
 
+/// Where the token stands, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenStatus {
+    /// When the current token runs out (Unix seconds, on the application's clock); `None`
+    /// before the first sign-in.
+    pub expires_at: Option<i64>,
+    /// Sign-ins failed in a row since the last one that worked.
+    pub failed_sign_ins: u32,
+}
+
 /// Provides bearer tokens for the vendor API.
 pub struct Auth {
     client: Client,
@@ -152,6 +162,16 @@ impl Auth {
                 Err(e)
             }
         }
+    }
+
+    /// Where the token stands now, or `None` while a sign-in is under way: this never
+    /// waits for one (a scrape of the metrics must not wait for the vendor).
+    pub fn status(&self) -> Option<TokenStatus> {
+        let state = self.state.try_lock().ok()?;
+        Some(TokenStatus {
+            expires_at: state.access.as_ref().map(|_| state.expires_at),
+            failed_sign_ins: state.failures,
+        })
     }
 
     /// Marks `used` as refused (the vendor answered 401), so the next call gets a new one.
@@ -314,6 +334,7 @@ impl Api {
     /// Every widget the vendor lists, each once, paging as [`Paging`] decides: however
     /// the vendor treats `page` and `limit`, a listing makes a bounded number of calls.
     pub async fn all_widgets(&self) -> Result<Vec<WidgetSummary>, ApiError> {
+        super::call_metrics::listed();
         let mut paging = Paging::new(super::client::PAGE_SIZE);
         let mut next = Some(1);
         while let Some(page) = next {

@@ -1,7 +1,12 @@
 //! The HTTP side of the vendor API: one `reqwest::Client`, the vendor's headers, form
-//! bodies, a response size cap, no redirects. What the answers mean is `answers`.
+//! bodies, a response size cap, no redirects. What the answers mean is `answers`. Every
+//! call is counted under a fixed endpoint name, with what its answer turned out to be
+//! once read (`call_metrics`).
 
-use std::time::{Duration, Instant};
+use std::{
+    future::Future,
+    time::{Duration, Instant},
+};
 
 use reqwest::{Method, StatusCode, header};
 use secrecy::{ExposeSecret, SecretString};
@@ -12,6 +17,7 @@ use super::{
     answers::{
         data, interpret, kind_of, retry_after_secs, token_answer, total_of, transport_error,
     },
+    call_metrics::{self, SignIn},
     error::ApiError,
     listing::WidgetsPage,
     models::{Account, CreatedWidget, PersonalLink, RegisteredClient, TokenAnswer, Widget},
@@ -91,7 +97,8 @@ impl Client {
             ("client_secret", client_secret.expose_secret()),
             ("identifier", self.identifier.as_str()),
         ]);
-        self.token_call("auth/login", &body).await
+        self.token_call(SignIn::Login, "login", "auth/login", &body)
+            .await
     }
 
     /// `POST oauth/access_token` with an authorization code.
@@ -109,7 +116,8 @@ impl Client {
             ("code", code),
             ("redirect_uri", redirect_uri),
         ]);
-        self.token_call("oauth/access_token", &body).await
+        self.token_call(SignIn::Exchange, "oauth_token", "oauth/access_token", &body)
+            .await
     }
 
     /// `POST oauth/access_token/refresh`.
@@ -125,13 +133,32 @@ impl Client {
             ("client_id", client_id),
             ("client_secret", client_secret.expose_secret()),
         ]);
-        self.token_call("oauth/access_token/refresh", &body).await
+        self.token_call(
+            SignIn::Refresh,
+            "oauth_refresh",
+            "oauth/access_token/refresh",
+            &body,
+        )
+        .await
     }
 
     /// A sign-in call: a form without a bearer token, answered with a token.
-    async fn token_call(&self, path: &str, body: &Form) -> Result<TokenAnswer, ApiError> {
-        let answer = self.call(Method::POST, path, &[], Some(body), None).await?;
-        token_answer(&answer)
+    async fn token_call(
+        &self,
+        kind: SignIn,
+        endpoint: &'static str,
+        path: &str,
+        body: &Form,
+    ) -> Result<TokenAnswer, ApiError> {
+        let result = measured(endpoint, async {
+            let answer = self
+                .request(Method::POST, path, &[], Some(body), None)
+                .await?;
+            token_answer(&answer)
+        })
+        .await;
+        call_metrics::signed_in(kind, result.is_ok());
+        result
     }
 
     /// `POST oauth/clients`: registers roomgate as an OAuth client of the vendor.
@@ -142,14 +169,17 @@ impl Client {
         bearer: Option<&SecretString>,
     ) -> Result<RegisteredClient, ApiError> {
         let body = form([("name", name), ("redirect", redirect)]);
-        let answer = self
-            .call(Method::POST, "oauth/clients", &[], Some(&body), bearer)
-            .await?;
-        read_data(answer)
-            .filter(|c: &RegisteredClient| {
-                !c.client_id.is_empty() && !c.client_secret.expose_secret().is_empty()
-            })
-            .ok_or_else(|| bad_body("the answer carries no client_id/client_secret"))
+        measured("other", async {
+            let answer = self
+                .request(Method::POST, "oauth/clients", &[], Some(&body), bearer)
+                .await?;
+            read_data(answer)
+                .filter(|c: &RegisteredClient| {
+                    !c.client_id.is_empty() && !c.client_secret.expose_secret().is_empty()
+                })
+                .ok_or_else(|| bad_body("the answer carries no client_id/client_secret"))
+        })
+        .await
     }
 
     /// One page (from 1) of `GET widgets`, with the total when the answer says one. No
@@ -166,43 +196,49 @@ impl Client {
             ("order", "desc".to_owned()),
             ("page", page.to_string()),
         ];
-        let answer = self
-            .call(Method::GET, "widgets", &query, None, Some(bearer))
-            .await?;
-        let total = total_of(&answer);
-        match data(answer) {
-            // Entries that do not parse are skipped, not fatal: one odd room must not
-            // hide all the others. They still count for how full the page was.
-            Value::Array(items) => Ok(WidgetsPage {
-                entries: items.len(),
-                widgets: items
-                    .into_iter()
-                    .filter_map(|item| serde_json::from_value(item).ok())
-                    .collect(),
-                total,
-            }),
-            other => Err(ApiError::BadBody {
-                status: 200,
-                reason: format!("expected a list of widgets, got {}", kind_of(&other)),
-            }),
-        }
+        measured("widgets_list", async {
+            let answer = self
+                .request(Method::GET, "widgets", &query, None, Some(bearer))
+                .await?;
+            let total = total_of(&answer);
+            match data(answer) {
+                // Entries that do not parse are skipped, not fatal: one odd room must not
+                // hide all the others. They still count for how full the page was.
+                Value::Array(items) => Ok(WidgetsPage {
+                    entries: items.len(),
+                    widgets: items
+                        .into_iter()
+                        .filter_map(|item| serde_json::from_value(item).ok())
+                        .collect(),
+                    total,
+                }),
+                other => Err(ApiError::BadBody {
+                    status: 200,
+                    reason: format!("expected a list of widgets, got {}", kind_of(&other)),
+                }),
+            }
+        })
+        .await
     }
 
     /// `GET widgets/{id}`.
     pub async fn widget(&self, bearer: &SecretString, id: u64) -> Result<Widget, ApiError> {
-        let answer = self
-            .call(
-                Method::GET,
-                &format!("widgets/{id}"),
-                &[],
-                None,
-                Some(bearer),
-            )
-            .await?;
-        serde_json::from_value(data(answer)).map_err(|e| ApiError::BadBody {
-            status: 200,
-            reason: format!("widget: {e}"),
+        measured("widget", async {
+            let answer = self
+                .request(
+                    Method::GET,
+                    &format!("widgets/{id}"),
+                    &[],
+                    None,
+                    Some(bearer),
+                )
+                .await?;
+            serde_json::from_value(data(answer)).map_err(|e| ApiError::BadBody {
+                status: 200,
+                reason: format!("widget: {e}"),
+            })
         })
+        .await
     }
 
     /// `POST widgets`: creates a room.
@@ -211,10 +247,13 @@ impl Client {
         bearer: &SecretString,
         body: &Form,
     ) -> Result<CreatedWidget, ApiError> {
-        let answer = self
-            .call(Method::POST, "widgets", &[], Some(body), Some(bearer))
-            .await?;
-        read_data(answer).ok_or_else(|| bad_body("the created room has no id"))
+        measured("widget_create", async {
+            let answer = self
+                .request(Method::POST, "widgets", &[], Some(body), Some(bearer))
+                .await?;
+            read_data(answer).ok_or_else(|| bad_body("the created room has no id"))
+        })
+        .await
     }
 
     /// `PUT widgets/{id}`: changes a room (also its `status`). What it answers is not
@@ -225,28 +264,16 @@ impl Client {
         id: u64,
         body: &Form,
     ) -> Result<(), ApiError> {
-        self.call(
-            Method::PUT,
-            &format!("widgets/{id}"),
-            &[],
-            Some(body),
-            Some(bearer),
-        )
-        .await
-        .map(|_| ())
+        let path = format!("widgets/{id}");
+        let call = self.request(Method::PUT, &path, &[], Some(body), Some(bearer));
+        measured("widget_update", call).await.map(|_| ())
     }
 
     /// `DELETE widgets/{id}`.
     pub async fn delete_widget(&self, bearer: &SecretString, id: u64) -> Result<(), ApiError> {
-        self.call(
-            Method::DELETE,
-            &format!("widgets/{id}"),
-            &[],
-            None,
-            Some(bearer),
-        )
-        .await
-        .map(|_| ())
+        let path = format!("widgets/{id}");
+        let call = self.request(Method::DELETE, &path, &[], None, Some(bearer));
+        measured("widget_delete", call).await.map(|_| ())
     }
 
     /// `POST widgets/{id}/personal`: a personal link for one participant, its token
@@ -257,32 +284,52 @@ impl Client {
         id: u64,
         body: &Form,
     ) -> Result<PersonalLink, ApiError> {
-        let answer = self
-            .call(
-                Method::POST,
-                &format!("widgets/{id}/personal"),
-                &[],
-                Some(body),
-                Some(bearer),
-            )
-            .await?;
-        PersonalLink::from_answer(&data(answer)).map_err(|reason| bad_body(&reason))
+        measured("personal", async {
+            let answer = self
+                .request(
+                    Method::POST,
+                    &format!("widgets/{id}/personal"),
+                    &[],
+                    Some(body),
+                    Some(bearer),
+                )
+                .await?;
+            PersonalLink::from_answer(&data(answer)).map_err(|reason| bad_body(&reason))
+        })
+        .await
     }
 
     /// `GET me`: whose token this is.
     pub async fn me(&self, bearer: &SecretString) -> Result<Account, ApiError> {
-        let answer = self
-            .call(Method::GET, "me", &[], None, Some(bearer))
-            .await?;
-        serde_json::from_value(data(answer)).map_err(|e| ApiError::BadBody {
-            status: 200,
-            reason: format!("me: {e}"),
+        measured("me", async {
+            let answer = self
+                .request(Method::GET, "me", &[], None, Some(bearer))
+                .await?;
+            serde_json::from_value(data(answer)).map_err(|e| ApiError::BadBody {
+                status: 200,
+                reason: format!("me: {e}"),
+            })
         })
+        .await
     }
 
     /// One call: vendor headers, the form body, the size cap, and the answer checked for
-    /// every failure shape the vendor uses. Logged at debug without any secret.
+    /// every failure shape the vendor uses. Logged at debug without any secret; counted
+    /// under the endpoint its method and path name.
     pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Form>,
+        bearer: Option<&SecretString>,
+    ) -> Result<Value, ApiError> {
+        let endpoint = call_metrics::endpoint_of(&method, path);
+        measured(endpoint, self.request(method, path, query, body, bearer)).await
+    }
+
+    /// [`Client::call`] without counting: the callers count the call with its reading.
+    async fn request(
         &self,
         method: Method,
         path: &str,
@@ -375,6 +422,18 @@ impl Client {
         }
         Ok((status, retry_after, bytes))
     }
+}
+
+/// Runs `call` and counts it under `endpoint`, with its time and outcome. The callers
+/// read the answer inside `call`, so an answer of the wrong shape counts as one.
+async fn measured<T>(
+    endpoint: &'static str,
+    call: impl Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let started = Instant::now();
+    let result = call.await;
+    call_metrics::call_made(endpoint, started.elapsed(), result.as_ref().err());
+    result
 }
 
 /// The answer's `data` as `T`, if it has that shape.

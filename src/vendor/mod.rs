@@ -6,6 +6,7 @@
 
 mod answers;
 pub mod auth;
+pub mod call_metrics;
 pub mod client;
 pub mod error;
 pub mod listing;

@@ -3,7 +3,10 @@
 
 use actix_web::HttpRequest;
 
-use super::error::PageError;
+use super::{
+    counters::{self, FormRefusal},
+    error::PageError,
+};
 use crate::visit::remembered::VisitorState;
 
 /// Refuses a form posted from another site or without this session's CSRF token.
@@ -18,6 +21,7 @@ pub fn check_form(
             security_event = "csrf_origin_mismatch",
             "form posted from another origin"
         );
+        counters::form_refused(FormRefusal::Origin);
         return Err(PageError::Forbidden(
             "the form was posted from another site",
         ));
@@ -27,6 +31,7 @@ pub fn check_form(
             security_event = "csrf_token_mismatch",
             "form without a valid token"
         );
+        counters::form_refused(FormRefusal::Csrf);
         return Err(PageError::Forbidden("the form's token is missing or wrong"));
     }
     Ok(())

@@ -4,12 +4,14 @@
 
 pub mod assets;
 pub mod client_ip;
+pub mod counters;
 pub mod error;
 pub mod forms;
 pub mod handlers;
 pub mod ics;
 pub mod language;
 pub mod lookup;
+pub mod metrics_endpoint;
 pub mod middleware;
 pub mod openapi;
 pub mod operator;

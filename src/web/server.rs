@@ -6,7 +6,7 @@ use actix_web::{
     App, HttpServer,
     cookie::Key,
     dev::{Server, ServerHandle},
-    middleware::ErrorHandlers,
+    middleware::{Condition, ErrorHandlers},
     web,
 };
 use secrecy::ExposeSecret;
@@ -16,13 +16,18 @@ use tracing_actix_web::TracingLogger;
 use super::{
     assets::{self, ThemeSheet},
     error::render_error_page,
-    middleware::{body_deadline::cut_off_slow_bodies, headers::security_headers},
+    metrics_endpoint,
+    middleware::{
+        body_deadline::cut_off_slow_bodies, headers::security_headers,
+        request_metrics::record_requests,
+    },
     routes, session,
     state::AppState,
     views::Pages,
 };
 use crate::{
     domain::{Clock, system_clock},
+    observe::AppRecorder,
     rooms::{Catalog, Source, SourceError, build_source},
     settings::Settings,
     telemetry::RedactedSpans,
@@ -39,8 +44,15 @@ impl From<SourceError> for StartupError {
     }
 }
 
-/// The server, bound to its port.
+/// The server, bound to its port, and its metrics server when `metrics.address` is set.
 pub struct Application {
+    port: u16,
+    server: Server,
+    metrics: Option<MetricsServer>,
+}
+
+/// The `/metrics` server, bound to its own port.
+struct MetricsServer {
     port: u16,
     server: Server,
 }
@@ -64,24 +76,47 @@ impl Application {
 
     /// Like [`Application::build_with`]; with `log`, the server's threads log there
     /// instead of to the global subscriber, so that each test reads its own app's lines.
+    ///
+    /// With `metrics.address`, the application gets a metrics recorder of its own, set on
+    /// every thread of both its servers: many applications in one process (tests) each
+    /// count only their own requests.
     pub fn build_logging_to(
         settings: Settings,
         source: Source,
         clock: Clock,
         log: Option<tracing::Dispatch>,
     ) -> Result<Self, StartupError> {
-        let listener = TcpListener::bind(settings.bind_address()).map_err(|e| {
-            StartupError(vec![format!(
-                "server: cannot listen on {} ({e})",
-                settings.bind_address()
-            )])
-        })?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| StartupError(vec![format!("server: {e}")]))?
-            .port();
-        let server = run(listener, settings, source, clock, log)?;
-        Ok(Application { port, server })
+        let (listener, port) = bind("server", &settings.bind_address())?;
+        let metrics = match settings.parsed.metrics_address {
+            Some(address) => {
+                let (listener, port) = bind("metrics", &address.to_string())?;
+                tracing::info!(port, "metrics are served at /metrics on their own port");
+                Some((listener, port, AppRecorder::new()))
+            }
+            None => None,
+        };
+        let recorder = metrics.as_ref().map(|(_, _, recorder)| recorder.clone());
+        let server = run(
+            listener,
+            settings,
+            source.clone(),
+            clock.clone(),
+            recorder,
+            log.clone(),
+        )?;
+        let metrics = match metrics {
+            Some((listener, port, recorder)) => Some(MetricsServer {
+                port,
+                server: metrics_endpoint::serve(listener, recorder, source, clock, log)
+                    .map_err(|e| StartupError(vec![format!("metrics: {e}")]))?,
+            }),
+            None => None,
+        };
+        Ok(Application {
+            port,
+            server,
+            metrics,
+        })
     }
 
     /// The port actually bound (settings may say 0).
@@ -89,15 +124,41 @@ impl Application {
         self.port
     }
 
+    /// The port of `/metrics`, when `metrics.address` is set (it may say port 0).
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|m| m.port)
+    }
+
     /// A handle to stop the server gracefully.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
 
-    /// Serves until stopped through the handle.
+    /// Serves until stopped through the handle; the metrics server stops with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let Some(metrics) = self.metrics else {
+            return self.server.await;
+        };
+        let metrics_handle = metrics.server.handle();
+        let server = async {
+            let result = self.server.await;
+            metrics_handle.stop(false).await;
+            result
+        };
+        let (result, _) = futures_util::future::join(server, metrics.server).await;
+        result
     }
+}
+
+/// A listener on `address` and the port it got, for the server called `what`.
+fn bind(what: &str, address: &str) -> Result<(TcpListener, u16), StartupError> {
+    let listener = TcpListener::bind(address)
+        .map_err(|e| StartupError(vec![format!("{what}: cannot listen on {address} ({e})")]))?;
+    let port = listener
+        .local_addr()
+        .map_err(|e| StartupError(vec![format!("{what}: {e}")]))?
+        .port();
+    Ok((listener, port))
 }
 
 /// Re-reads the catalog on SIGHUP. A bad new file keeps the old rooms and logs why;
@@ -146,6 +207,7 @@ fn run(
     settings: Settings,
     source: Source,
     clock: Clock,
+    recorder: Option<AppRecorder>,
     log: Option<tracing::Dispatch>,
 ) -> Result<Server, StartupError> {
     let asset_version = assets::version_of(
@@ -171,6 +233,10 @@ fn run(
         if let Some(log) = &log {
             std::mem::forget(tracing::dispatcher::set_default(log));
         }
+        // Likewise its metrics, the tasks it spawns (the room cache's refreshes) included.
+        if let Some(recorder) = &recorder {
+            recorder.record_on_this_thread();
+        }
         App::new()
             .wrap(actix_web::middleware::from_fn(cut_off_slow_bodies))
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
@@ -180,6 +246,12 @@ fn run(
             .wrap(session::middleware(key.clone(), secure))
             .wrap(security_headers(&settings))
             .wrap(TracingLogger::<RedactedSpans>::new())
+            // Outermost: it sees the status every other layer settled on. Without metrics
+            // requests go straight past it.
+            .wrap(Condition::new(
+                recorder.is_some(),
+                actix_web::middleware::from_fn(record_requests),
+            ))
             .app_data(state.clone())
             .app_data(theme.clone())
             .app_data(web::FormConfig::default().limit(4096))

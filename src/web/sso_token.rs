@@ -60,6 +60,10 @@ pub enum SsoError {
     CriticalHeader,
     #[error("invalid token: {0}")]
     Invalid(String),
+    #[error("invalid token: ExpiredSignature")]
+    Expired,
+    #[error("invalid token: ImmatureSignature")]
+    NotYetValid,
     #[error("issued in the future")]
     IssuedInFuture,
     #[error("lifetime longer than sso.max_age_secs, or expiring before it was issued")]
@@ -70,6 +74,26 @@ pub enum SsoError {
     BadName,
     #[error("the token was used before")]
     Reused,
+}
+
+impl SsoError {
+    /// The reason label of `roomgate_sso_refused_total`: one of a fixed few, so that an
+    /// attacker's tokens cannot make new series.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SsoError::Malformed(_) => "malformed",
+            SsoError::KeyInHeader => "key_in_header",
+            SsoError::CriticalHeader => "critical_header",
+            SsoError::Invalid(_) => "invalid",
+            SsoError::Expired => "expired",
+            SsoError::NotYetValid => "not_yet_valid",
+            SsoError::IssuedInFuture => "issued_in_future",
+            SsoError::TooLong => "too_long",
+            SsoError::IssuedTooLongAgo => "issued_too_long_ago",
+            SsoError::BadName => "bad_name",
+            SsoError::Reused => "reused",
+        }
+    }
 }
 
 /// Checks sign-in tokens and remembers the ones used.
@@ -182,13 +206,13 @@ fn check_times(claims: &Claims, now: i64, max_age_secs: i64) -> Result<i64, SsoE
     let leeway = LEEWAY_SECS as i64;
     let usable_until = claims.exp.saturating_add(leeway);
     if usable_until < now {
-        return Err(SsoError::Invalid("ExpiredSignature".into()));
+        return Err(SsoError::Expired);
     }
     if claims
         .nbf
         .is_some_and(|nbf| nbf > now.saturating_add(leeway))
     {
-        return Err(SsoError::Invalid("ImmatureSignature".into()));
+        return Err(SsoError::NotYetValid);
     }
     if claims.iat > now.saturating_add(leeway) {
         return Err(SsoError::IssuedInFuture);
@@ -266,7 +290,7 @@ mod tests {
         assert!(check_times(&claims(NOW + 60, NOW, Some(edge)), NOW, 300).is_ok());
         assert_eq!(
             check_times(&claims(NOW + 60, NOW, Some(edge + 1)), NOW, 300),
-            Err(SsoError::Invalid("ImmatureSignature".into()))
+            Err(SsoError::NotYetValid)
         );
         let oldest = NOW - 300 - leeway;
         // Both still usable now (exp + leeway = now); one second apart in age.
@@ -360,7 +384,7 @@ mod tests {
             .unwrap();
         v.use_up(&other, NOW + 131).unwrap();
         assert!(
-            matches!(v.verify(&t, NOW + 131), Err(SsoError::Invalid(_))),
+            matches!(v.verify(&t, NOW + 131), Err(SsoError::Expired)),
             "past exp + leeway the token itself is refused"
         );
     }

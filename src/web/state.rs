@@ -7,6 +7,7 @@ use ipnet::IpNet;
 use secrecy::SecretString;
 
 use super::{
+    counters::Limit,
     sso_token::SsoVerifier,
     throttle::GuessThrottle,
     views::{PageCache, Pages},
@@ -102,8 +103,9 @@ pub struct OAuth {
 impl AppState {
     /// The state of the settings, around `source`.
     pub fn new(settings: &Settings, source: Source, pages: Pages, clock: Clock) -> Self {
-        let throttle = || {
+        let throttle = |guards| {
             GuessThrottle::new(
+                guards,
                 settings.security.role_guess_limit,
                 Duration::from_secs(60),
                 settings.security.ipv6_prefix_len,
@@ -144,14 +146,14 @@ impl AppState {
             guards: Guards {
                 trusted_proxies: settings.parsed.trusted_proxies.clone(),
                 public_origin: origin_of(&settings.server.public_url),
-                role_guesses: throttle(),
+                role_guesses: throttle(Limit::RoleHash),
                 sso: SsoVerifier::new(&settings.sso),
                 // One entry per sign-out, each after a sign-in signed with `sso.secret`.
                 ended_sign_ins: UsedOnce::new("ended sign-ins", 100_000),
             },
             operator: Operator {
                 token: settings.admin.token.clone(),
-                guesses: throttle(),
+                guesses: throttle(Limit::AdminToken),
                 manager: Manager::new(source, LinkBuilder::from_settings(settings), clock.clone()),
                 oauth,
             },

@@ -14,11 +14,16 @@ use std::{
 
 use moka::sync::Cache;
 
-use super::client_ip::budget_key;
+use super::{
+    client_ip::budget_key,
+    counters::{self, Limit},
+};
 
 /// Attempts per client: failures within the client's window, plus attempts under way.
 #[derive(Clone)]
 pub struct GuessThrottle {
+    /// Which secret this throttle guards, as its refusals are counted.
+    guards: Limit,
     limit: u32,
     window: Duration,
     ipv6_prefix_len: u8,
@@ -35,10 +40,11 @@ struct Budget {
 }
 
 impl GuessThrottle {
-    /// Allows `limit` failures per client per `window`, counting IPv6 clients per
-    /// `ipv6_prefix_len` network; remembers at most 100 000 clients.
-    pub fn new(limit: u32, window: Duration, ipv6_prefix_len: u8) -> Self {
+    /// Allows `limit` failures of `guards` per client per `window`, counting IPv6 clients
+    /// per `ipv6_prefix_len` network; remembers at most 100 000 clients.
+    pub fn new(guards: Limit, limit: u32, window: Duration, ipv6_prefix_len: u8) -> Self {
         GuessThrottle {
+            guards,
             limit,
             window,
             ipv6_prefix_len,
@@ -72,6 +78,7 @@ impl GuessThrottle {
                 b.since = None;
             }
             if b.failures + b.under_way >= self.limit {
+                counters::throttled(self.guards);
                 return None;
             }
             b.under_way += 1;
@@ -124,7 +131,7 @@ mod tests {
 
     #[test]
     fn a_client_is_refused_after_its_limit_and_others_are_not() {
-        let t = GuessThrottle::new(3, Duration::from_secs(60), 64);
+        let t = GuessThrottle::new(Limit::RoleHash, 3, Duration::from_secs(60), 64);
         let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
         for _ in 0..3 {
             t.reserve(a).expect("within the limit").failed();
@@ -135,7 +142,7 @@ mod tests {
 
     #[test]
     fn attempts_under_way_count_until_they_end() {
-        let t = GuessThrottle::new(2, Duration::from_secs(60), 64);
+        let t = GuessThrottle::new(Limit::RoleHash, 2, Duration::from_secs(60), 64);
         let a = ip("192.0.2.1");
         let first = t.reserve(a).unwrap();
         let second = t.reserve(a).unwrap();
@@ -149,7 +156,7 @@ mod tests {
 
     #[test]
     fn an_ipv6_network_shares_one_budget() {
-        let t = GuessThrottle::new(1, Duration::from_secs(60), 64);
+        let t = GuessThrottle::new(Limit::RoleHash, 1, Duration::from_secs(60), 64);
         t.reserve(ip("2001:db8:0:1::1")).unwrap().failed();
         assert!(t.reserve(ip("2001:db8:0:1:ffff::2")).is_none());
         assert!(t.reserve(ip("2001:db8:0:2::1")).is_some());
@@ -158,7 +165,7 @@ mod tests {
     #[test]
     fn the_window_starts_at_the_first_failure() {
         let window = Duration::from_millis(300);
-        let t = GuessThrottle::new(1, window, 64);
+        let t = GuessThrottle::new(Limit::RoleHash, 1, window, 64);
         let a = ip("192.0.2.1");
         drop(t.reserve(a).unwrap());
         std::thread::sleep(window);
@@ -173,7 +180,7 @@ mod tests {
 
     #[test]
     fn unknown_peers_are_not_counted() {
-        let t = GuessThrottle::new(1, Duration::from_secs(60), 64);
+        let t = GuessThrottle::new(Limit::RoleHash, 1, Duration::from_secs(60), 64);
         t.reserve(None).unwrap().failed();
         assert!(t.reserve(None).is_some());
     }
@@ -184,7 +191,7 @@ mod tests {
         // fast the machine is: the block is watched until it ends, and it must not end
         // before the window is over (however late the first look comes).
         let window = Duration::from_millis(200);
-        let t = GuessThrottle::new(1, window, 64);
+        let t = GuessThrottle::new(Limit::RoleHash, 1, window, 64);
         let a = ip("192.0.2.1");
         let before = std::time::Instant::now();
         t.reserve(a).unwrap().failed();

@@ -100,6 +100,8 @@ pub fn app_clock(clock: &HandClock) -> Clock {
 
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:PORT` of `/metrics`, when the test turned metrics on.
+    pub metrics_address: Option<String>,
     pub client: reqwest::Client,
     /// The app's clock: tests move it instead of waiting.
     pub clock: HandClock,
@@ -194,9 +196,13 @@ async fn spawn(settings: Settings, source: Option<Source>, clock: HandClock) -> 
     let app = Application::build_logging_to(settings, source, time, Some(dispatch))
         .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        metrics_address,
         client: new_client(),
         clock,
         log,

@@ -23,9 +23,11 @@ const RULES: &[(&str, &[&str])] = &[
     ("ops", &["rooms", "vendor", "domain", "settings"]),
     ("shared", &["domain", "settings"]),
     ("telemetry", &["settings"]),
+    ("observe", &[]),
     (
         "web",
         &[
+            "observe",
             "ops",
             "rooms",
             "vendor",

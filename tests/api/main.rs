@@ -22,6 +22,7 @@ mod hostile_input;
 mod languages;
 mod layering;
 mod logs;
+mod metrics;
 mod name_prompt;
 mod oauth;
 mod openapi;

@@ -279,7 +279,7 @@ async fn the_operator_pages_need_the_admin_token() {
     );
 }
 
-fn write_tokens(file: &Path, access: &str, refresh: &str, expires_in: i64) {
+pub(crate) fn write_tokens(file: &Path, access: &str, refresh: &str, expires_in: i64) {
     let expires_at = crate::helpers::test_now().timestamp() + expires_in;
     std::fs::write(
         file,
@@ -289,7 +289,12 @@ fn write_tokens(file: &Path, access: &str, refresh: &str, expires_in: i64) {
     .unwrap();
 }
 
-async fn refresh_answers(vendor: &Vendor, refresh: &str, answer: ResponseTemplate, times: u64) {
+pub(crate) async fn refresh_answers(
+    vendor: &Vendor,
+    refresh: &str,
+    answer: ResponseTemplate,
+    times: u64,
+) {
     Mock::given(method("POST"))
         .and(path("/api/oauth/access_token/refresh"))
         .and(body_string(format!(

@@ -12,6 +12,7 @@ use crate::{
     domain::grammar::clean_nickname,
     visit::{phase::phase, redirect::safe_return_path, visitor::Visitor},
     web::{
+        counters,
         error::PageError,
         forms::check_form,
         language,
@@ -61,6 +62,7 @@ pub async fn join(
         Some(nickname) => {
             remembered.nickname = Some(nickname);
             session::save(&session, &remembered)?;
+            counters::prompt_submitted();
             Ok(HttpResponse::SeeOther()
                 .insert_header((LOCATION, return_to))
                 .finish())
@@ -80,6 +82,7 @@ pub async fn join(
                 nickname: form.nickname.chars().take(100).collect(),
             };
             let now = state.now();
+            counters::prompt_shown();
             let view = room_view(PageInput {
                 room: &room,
                 role: None,

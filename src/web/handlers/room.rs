@@ -3,7 +3,7 @@
 use actix_session::Session;
 use actix_web::{
     HttpRequest, HttpResponse,
-    http::StatusCode,
+    http::{Method, StatusCode},
     web::{self, Bytes},
 };
 
@@ -17,6 +17,7 @@ use crate::{
     },
     web::{
         client_ip::client_ip,
+        counters::{self, PageKind},
         error::PageError,
         language,
         lookup::{active_room, room_path},
@@ -114,6 +115,16 @@ pub async fn room_page(
     };
     if changed {
         session::save(&session, &remembered)?;
+    }
+    // Pages shown, not HEAD answers (link checkers, monitors).
+    if req.method() != Method::HEAD {
+        counters::page_viewed(
+            PageKind::of(role.is_some(), visitor.personal_token.is_some()),
+            phase,
+        );
+        if prompt.is_some() {
+            counters::prompt_shown();
+        }
     }
 
     // A visitor who brings nothing of their own gets the same page as everyone else.

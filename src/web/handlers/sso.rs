@@ -12,7 +12,8 @@ use crate::{
     domain::Language,
     visit::{query::pairs, redirect::safe_return_path},
     web::{
-        error::PageError, forms::check_form, language, session, state::AppState, views::ErrorPage,
+        counters, error::PageError, forms::check_form, language, session, state::AppState,
+        views::ErrorPage,
     },
 };
 
@@ -45,8 +46,8 @@ pub async fn sign_in(
     let now = state.now().timestamp();
     let verified = match token.as_deref().map(|t| verifier.verify(t, now)) {
         Some(Ok(verified)) => verified,
-        Some(Err(e)) => return Ok(refused(&state, lang, &e.to_string())),
-        None => return Ok(refused(&state, lang, "no token")),
+        Some(Err(e)) => return Ok(refused(&state, lang, &e.to_string(), e.reason())),
+        None => return Ok(refused(&state, lang, "no token", "missing")),
     };
     // A sign-in replaces any earlier one, which ends like a sign-out.
     let replaced = remembered
@@ -56,7 +57,7 @@ pub async fn sign_in(
     // Used up only now that the new state is ready: a sign-in that failed earlier leaves
     // the token usable for a retry.
     if let Err(e) = verifier.use_up(&verified, now) {
-        return Ok(refused(&state, lang, &e.to_string()));
+        return Ok(refused(&state, lang, &e.to_string(), e.reason()));
     }
     if let Some((id, until)) = replaced {
         end_sign_in(&state, &id, until, now);
@@ -77,9 +78,11 @@ pub async fn sign_in(
         .finish())
 }
 
-/// The one 400 page for every refused token; the reason goes only to the log.
-fn refused(state: &AppState, lang: Language, reason: &str) -> HttpResponse {
+/// The one 400 page for every refused token; the reason goes only to the log, and its
+/// `label` (one of a fixed few) to the counts.
+fn refused(state: &AppState, lang: Language, reason: &str, label: &'static str) -> HttpResponse {
     tracing::warn!(security_event = "sso_rejected", %reason, "sign-in token refused");
+    counters::sso_refused(label);
     let page = ErrorPage {
         title: lang.word("error_sso_title"),
         message: lang.word("error_sso_text"),

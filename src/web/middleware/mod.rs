@@ -1,6 +1,7 @@
-//! What wraps every request: security headers, the request-body deadline, and the
-//! catcher that turns a handler's panic into the opaque 500 page.
+//! What wraps every request: security headers, the request-body deadline, the catcher
+//! that turns a handler's panic into the opaque 500 page, and the request metrics.
 
 pub mod body_deadline;
 pub mod catch_panic;
 pub mod headers;
+pub mod request_metrics;
