@@ -1,7 +1,5 @@
 //! The command line, run as a user runs it: the real binary with settings in the environment.
 
-use std::{collections::HashMap, process::Output};
-
 use serde_json::json;
 use wiremock::{
     Mock, ResponseTemplate,
@@ -9,26 +7,7 @@ use wiremock::{
 };
 
 use crate::fake_vendor::{Vendor, api_env};
-use crate::helpers::{repo_path, test_env};
-
-async fn roomgate(args: &[&str], env: HashMap<String, String>) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_roomgate"))
-            .args(&args)
-            .env_clear()
-            .envs(env)
-            .current_dir(repo_path(""))
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use crate::helpers::{repo_path, roomgate, test_env, text};
 
 #[tokio::test]
 async fn check_reports_the_catalog() {

@@ -356,3 +356,25 @@ pub async fn raw_request(address: &str, request: &[u8]) -> String {
         .unwrap_or("")
         .to_owned()
 }
+
+/// Runs the real `roomgate` binary with exactly `env` as its environment, from the
+/// repository's root (where `config/` is).
+pub async fn roomgate(args: &[&str], env: HashMap<String, String>) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_roomgate"))
+            .args(&args)
+            .env_clear()
+            .envs(env)
+            .current_dir(repo_path(""))
+            .output()
+            .expect("the binary runs")
+    })
+    .await
+    .unwrap()
+}
+
+/// A command's output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

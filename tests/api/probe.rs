@@ -1,7 +1,7 @@
 //! `roomgate probe`, run as an operator runs it (the real binary, settings in the
 //! environment) against the stateful fake account: as assumed, and with each quirk.
 
-use std::{collections::HashMap, process::Output};
+use std::collections::HashMap;
 
 use serde_json::{Value, json};
 use wiremock::{
@@ -12,30 +12,11 @@ use wiremock::{
 use crate::{
     fake_account::{FakeAccount, Quirk, host_token, key_of},
     fake_vendor::CLIENT_SECRET,
-    helpers::{repo_path, test_env},
+    helpers::{roomgate, test_env, text},
 };
 
 /// The address the write runs ask a personal link for.
 const EMAIL: &str = "probe@example.com";
-
-async fn roomgate(args: &[&str], env: HashMap<String, String>) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_roomgate"))
-            .args(&args)
-            .env_clear()
-            .envs(env)
-            .current_dir(repo_path(""))
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn env_of(fake: &FakeAccount) -> HashMap<String, String> {
     let mut env = test_env();

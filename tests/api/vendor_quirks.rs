@@ -7,8 +7,8 @@
 use serde_json::{Value, json};
 
 use crate::fake_account::{FakeAccount, Quirk, key_of};
-use crate::helpers::{PUBLIC_URL, spawn_app_with};
-use crate::vendor_updates::{ADMIN, assert_kept, call, cli_env, furnish, roomgate, text};
+use crate::helpers::{PUBLIC_URL, roomgate, spawn_app_with, text};
+use crate::vendor_updates::{ADMIN, assert_kept, call, cli_env, furnish};
 
 const ROOMS: u64 = 150;
 

@@ -2,7 +2,7 @@
 //! field or a status, or answer personal links with a URL only: roomgate reads, merges,
 //! writes the whole record, reads back and says what did not take.
 
-use std::{collections::HashMap, process::Output};
+use std::collections::HashMap;
 
 use serde_json::{Value, json};
 use wiremock::{
@@ -12,7 +12,7 @@ use wiremock::{
 
 use crate::fake_account::{FakeAccount, Quirk, key_of};
 use crate::fake_vendor::{Vendor, api_env, widget};
-use crate::helpers::{PUBLIC_URL, TestApp, embed_block, repo_path, spawn_app_with, test_env};
+use crate::helpers::{PUBLIC_URL, TestApp, embed_block, roomgate, spawn_app_with, test_env, text};
 
 pub(crate) const ADMIN: &str = "admin-token-0123456789-abcdefghijkl";
 /// 2026-12-01T15:00:00Z, 16:00 in Warsaw.
@@ -45,26 +45,6 @@ pub(crate) async fn call(
     let res = req.send().await.unwrap();
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
-}
-
-/// The real binary, as in `cli.rs`.
-pub(crate) async fn roomgate(args: &[&str], env: HashMap<String, String>) -> Output {
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        std::process::Command::new(env!("CARGO_BIN_EXE_roomgate"))
-            .args(&args)
-            .env_clear()
-            .envs(env)
-            .current_dir(repo_path(""))
-            .output()
-            .expect("the binary runs")
-    })
-    .await
-    .unwrap()
-}
-
-pub(crate) fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 pub(crate) fn cli_env(account: &FakeAccount) -> HashMap<String, String> {
