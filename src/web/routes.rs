@@ -34,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
         )
         .service(
             web::scope("/admin/api")
+                .wrap(from_fn(admin::hidden_when_off))
                 .service(resource("/openapi.json").route(web::get().to(openapi::openapi_json)))
                 .service(
                     resource("/rooms")

@@ -71,6 +71,41 @@ async fn without_an_admin_token_the_surface_does_not_exist() {
     assert_eq!(res.status(), 404);
 }
 
+/// With the surface off, no method on any admin path may tell that a route exists there:
+/// an HTML 405 with `Allow` would (and undocumented methods used to answer it).
+#[tokio::test]
+async fn without_an_admin_token_every_method_on_every_admin_path_is_the_same_404() {
+    let app = spawn_app().await;
+    let paths = [
+        "/admin/api/openapi.json".to_owned(),
+        "/admin/api/rooms".to_owned(),
+        format!("/admin/api/rooms/{L}"),
+        format!("/admin/api/rooms/{L}/activate"),
+        format!("/admin/api/rooms/{L}/deactivate"),
+        format!("/admin/api/rooms/{L}/links"),
+        format!("/admin/api/rooms/{L}/invitations"),
+        format!("/admin/api/rooms/{L}/calendar.ics"),
+        "/admin/api/nothing/here".to_owned(),
+    ];
+    for path in &paths {
+        for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] {
+            let res = app
+                .client
+                .request(method.parse().unwrap(), app.url(path))
+                .bearer_auth(ADMIN)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 404, "{method} {path}");
+            assert!(res.headers().get("allow").is_none(), "{method} {path}");
+            if method != "HEAD" {
+                let body: Value = res.json().await.unwrap();
+                assert_eq!(body["error"]["message"], "not found", "{method} {path}");
+            }
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_missing_or_wrong_token_is_401_and_repeated_guesses_429() {
     let app = spawn_app_with(|e| {

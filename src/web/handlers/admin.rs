@@ -11,7 +11,10 @@
 
 use actix_web::{
     HttpRequest, HttpResponse, ResponseError,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
     http::{StatusCode, header},
+    middleware::Next,
     web,
 };
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -238,6 +241,24 @@ fn ops_status(e: &OpsError) -> StatusCode {
         | OpsError::NotReopened
         | OpsError::NotClosed => StatusCode::BAD_GATEWAY,
     }
+}
+
+/// Middleware of the `/admin/api` scope: without `admin.token` the surface does not exist,
+/// so every request under it gets the one 404, whatever its method and path. Without it,
+/// actix answers a method a route does not take with 405 and `Allow`, which tells that a
+/// route exists there.
+pub async fn hidden_when_off(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let off = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.operator.token.is_none());
+    if off {
+        let res = AdminError::Refused(Refusal::SurfaceOff).error_response();
+        return Ok(req.into_response(res).map_into_right_body());
+    }
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 /// The operators' core, once the bearer token checks out.
