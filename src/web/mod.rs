@@ -2,6 +2,7 @@
 //! session cookie, the views and the error pages. Handlers share helpers through modules
 //! of their own (`lookup`, `language`, `forms`, `ics`), never through another handler.
 
+pub mod admin_errors;
 pub mod assets;
 pub mod client_ip;
 pub mod counters;

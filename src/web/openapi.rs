@@ -18,10 +18,11 @@ use utoipa::{
 };
 
 use super::{
-    handlers::admin::{
-        self, AdminError, BadRequest, Conflict, ErrorBody, Invalid, NotFound, RequestTimeout,
-        Throttled, TooLarge, Unauthorized, VendorFailed,
+    admin_errors::{
+        AdminError, BadRequest, Conflict, ErrorBody, Invalid, NotFound, RequestTimeout, Throttled,
+        TooLarge, Unauthorized, VendorFailed,
     },
+    handlers::admin,
     operator::Refusal,
     state::AppState,
 };
