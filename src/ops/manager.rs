@@ -15,7 +15,8 @@ use utoipa::ToSchema;
 use super::{
     calendar,
     error::OpsError,
-    input::{FieldErrors, InvitationInput, RoomInput, whole_record},
+    input::{FieldErrors, RoomInput, whole_record},
+    invitation::InvitationInput,
     links::{LinkBuilder, RoomLinks},
     readback::{self, StatusRead, Warning},
 };

@@ -4,12 +4,14 @@
 pub mod calendar;
 pub mod error;
 pub mod input;
+pub mod invitation;
 pub mod links;
 pub mod manager;
 pub mod readback;
 
 pub use error::OpsError;
-pub use input::{FieldErrors, InvitationInput, RoomInput};
+pub use input::{FieldErrors, RoomInput};
+pub use invitation::InvitationInput;
 pub use links::{LinkBuilder, RoomLinks};
 pub use manager::{InvitationOut, Manager, RoomListItem, RoomOut};
 pub use readback::Warning;
