@@ -9,7 +9,10 @@ use serde_json::Value;
 
 use crate::{
     domain::{Room, RoomKind, RoomStatus, is_token},
-    vendor::models::{Widget, as_bool, as_u64},
+    vendor::{
+        models::Widget,
+        tolerant::{as_bool, as_u64},
+    },
 };
 
 /// Room durations are checked up to a week, plus an hour of strict margin: a start

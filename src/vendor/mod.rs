@@ -12,6 +12,7 @@ pub mod error;
 pub mod listing;
 pub mod models;
 pub mod token_store;
+pub mod tolerant;
 
 use std::sync::Arc;
 

@@ -13,7 +13,7 @@ use super::seen::{
 use crate::vendor::{
     Api, ApiError, Client,
     client::{Form, form},
-    models::as_u64,
+    tolerant::as_u64,
 };
 
 /// One raw call with the account's token (signed in again once on a 401).

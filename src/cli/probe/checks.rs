@@ -15,7 +15,7 @@ use super::{
     seen::{ReadSeen, Seen, Sent, Step, WriteSeen},
     write_checks::write_checks,
 };
-use crate::{domain::LicensePattern, vendor::models::as_u64};
+use crate::{domain::LicensePattern, vendor::tolerant::as_u64};
 
 /// The sign-in: `how` names the mode (server-to-server login or OAuth).
 pub fn sign_in(result: &Seen<()>, how: &str) -> Check {

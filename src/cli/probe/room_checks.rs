@@ -11,7 +11,7 @@ use super::{
 };
 use crate::{
     domain::{LicensePattern, is_token},
-    vendor::models::as_u64,
+    vendor::tolerant::as_u64,
 };
 
 /// The checks made on one room's detail, in the report's order.

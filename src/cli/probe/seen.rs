@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 use secrecy::SecretString;
 use serde_json::Value;
 
-use crate::vendor::models::as_u64;
+use crate::vendor::tolerant::as_u64;
 
 /// What a call gave, or why it gave nothing (the vendor's message, as `ApiError` words it).
 pub type Seen<T> = Result<T, String>;

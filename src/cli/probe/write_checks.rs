@@ -9,7 +9,7 @@ use super::{
     report::{Check, instant, short},
     seen::{ReadBack, Seen, Sent, StatusSeen, Step, WriteSeen},
 };
-use crate::{domain::is_token, vendor::models::as_u64};
+use crate::{domain::is_token, vendor::tolerant::as_u64};
 
 /// Every verdict of the write part, in the report's order.
 pub fn write_checks(seen: &WriteSeen, sent: &Sent) -> Vec<Check> {
