@@ -8,6 +8,7 @@ pub mod invitation;
 pub mod links;
 pub mod manager;
 pub mod readback;
+pub mod start;
 
 pub use error::OpsError;
 pub use input::{FieldErrors, RoomInput};

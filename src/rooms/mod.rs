@@ -1,6 +1,7 @@
 //! Room sources: the catalog file, and the vendor API behind a cache, each mapping its
 //! own data into [`Room`](crate::domain::Room). Pages only ever see that room.
 
+pub mod answers;
 pub mod cache_events;
 pub mod catalog;
 pub mod directory;
