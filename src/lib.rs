@@ -8,13 +8,13 @@
 //! | [`domain`] | the shared nouns: rooms, keys and tokens, languages, the clock | nothing of ours |
 //! | [`settings`] | typed settings, parsed once | domain |
 //! | [`visit`] | the pure decisions of one visit | domain, settings |
-//! | [`vendor`] | the LiveWebinar API client | domain, settings |
-//! | [`rooms`] | room sources: catalog, vendor directory + cache | vendor, domain, settings |
-//! | [`ops`] | the operators' core | rooms, vendor, domain, settings |
-//! | [`shared`] | server-side records shared by requests | domain, settings |
+//! | [`shared`] | state shared by requests and, in fleet mode, by instances (Redis) | domain, settings |
+//! | [`vendor`] | the LiveWebinar API client | shared, domain, settings |
+//! | [`rooms`] | room sources: catalog, vendor directory + cache | vendor, shared, domain, settings |
+//! | [`ops`] | the operators' core | rooms, vendor, shared, domain, settings |
 //! | [`observe`] | the metrics recorder of an application, the list of metrics | nothing of ours |
 //! | [`web`] | the HTTP server | everything above |
-//! | [`cli`] | the command line | ops, rooms, vendor, settings, domain |
+//! | [`cli`] | the command line | ops, rooms, vendor, shared, settings, domain |
 
 /// The command line: serve, check, and the operators' tools.
 pub mod cli;
@@ -28,7 +28,7 @@ pub mod ops;
 pub mod rooms;
 /// Settings: layered, typed, checked and parsed once.
 pub mod settings;
-/// Server-side records of one-time things: used SSO tokens and OAuth states, ended sign-ins.
+/// State shared by requests and, in fleet mode, by every instance through Redis.
 pub mod shared;
 /// Logging setup and log redaction.
 pub mod telemetry;

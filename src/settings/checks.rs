@@ -4,7 +4,7 @@
 use secrecy::ExposeSecret;
 use url::Url;
 
-use super::{Environment, Parsed, RoomSourceKind, Settings, parse_net};
+use super::{Environment, Parsed, RoomSourceKind, Settings, SharedBackend, parse_net};
 use crate::domain::{Language, LicensePattern};
 
 impl Settings {
@@ -21,6 +21,7 @@ impl Settings {
         out.extend(self.cache_problems());
         out.extend(self.sso_problems());
         out.extend(self.admin_problems());
+        out.extend(self.shared_problems());
         out.extend(self.session_problems());
         out.extend(self.branding_problems());
         match (license_pattern, default_language) {
@@ -278,6 +279,44 @@ impl Settings {
             out.push(
                 "admin.token: must be at least 32 bytes (try `openssl rand -base64 32`)".into(),
             );
+        }
+        out
+    }
+}
+
+impl Settings {
+    /// Fleet mode needs a Redis URL and a key; the local backend needs neither.
+    fn shared_problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let shared = &self.shared;
+        if shared.prefix.is_empty()
+            || shared.prefix.len() > 64
+            || shared.prefix.contains(char::is_whitespace)
+        {
+            out.push(
+                "shared.prefix: must be 1 to 64 characters without spaces, e.g. `roomgate:`".into(),
+            );
+        }
+        if shared.backend != SharedBackend::Redis {
+            return out;
+        }
+        match shared.redis_url.as_ref().map(|u| u.expose_secret().trim()) {
+            None | Some("") => out.push(
+                "shared.redis_url: needed with shared.backend = \"redis\" (e.g. redis://127.0.0.1:6379/0)".into(),
+            ),
+            // The URL may carry a password: the message names only what is wrong.
+            Some(url) => match Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "redis" | "rediss") && u.host().is_some() => {}
+                _ => out.push(
+                    "shared.redis_url: must be a redis:// or rediss:// URL with a host".into(),
+                ),
+            },
+        }
+        match &shared.key {
+            Some(key) if key.expose_secret().len() >= 32 => {}
+            _ => out.push(
+                "shared.key: needed with shared.backend = \"redis\", at least 32 bytes, the same on every instance (try `openssl rand -base64 32`)".into(),
+            ),
         }
         out
     }

@@ -71,6 +71,7 @@ pub struct Settings {
     pub branding: BrandingSettings,
     pub metrics: MetricsSettings,
     pub log: LogSettings,
+    pub shared: SharedSettings,
     /// Filled in by the loader's checks from the text above.
     #[serde(skip)]
     pub parsed: Parsed,
@@ -273,6 +274,28 @@ pub struct MetricsSettings {
     /// `ip:port` of the `/metrics` listener; empty turns metrics off.
     #[serde(default)]
     pub address: String,
+}
+
+/// Where the state several instances share is kept (fleet mode).
+#[derive(Debug, Clone, Deserialize)]
+pub struct SharedSettings {
+    pub backend: SharedBackend,
+    /// `redis://host:port/db` or `rediss://…` (TLS); may hold a password, so it is secret.
+    pub redis_url: Option<SecretString>,
+    /// Encrypts what roomgate stores in Redis, at least 32 bytes; the same on every instance.
+    pub key: Option<SecretString>,
+    /// Put before every Redis key, so several deployments can share one Redis.
+    pub prefix: String,
+}
+
+/// Where shared state lives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SharedBackend {
+    /// In this process only: one instance.
+    Local,
+    /// In Redis: every instance with the same `redis_url` and `prefix` shares it.
+    Redis,
 }
 
 /// Log output.

@@ -30,6 +30,7 @@ use crate::{
     observe::AppRecorder,
     rooms::{Catalog, Source, SourceError, build_source},
     settings::Settings,
+    shared::Backend,
     telemetry::RedactedSpans,
 };
 
@@ -219,7 +220,8 @@ fn run(
     if let Source::Catalog(catalog) = &source {
         reload_on_sighup(catalog.clone(), log.clone());
     }
-    let state = web::Data::new(AppState::new(&settings, source, pages, clock));
+    let shared = Backend::from_settings(&settings.shared).map_err(|e| StartupError(vec![e]))?;
+    let state = web::Data::new(AppState::new(&settings, source, pages, shared, clock));
     let theme = web::Data::new(ThemeSheet::new(&settings.branding.primary_color));
     let key = session_key(&settings);
     let secure = settings.session.secure;

@@ -17,7 +17,7 @@ use crate::{
     ops::{LinkBuilder, Manager},
     rooms::{RoomSource, Source},
     settings::{ApiAuth, EmbedSettings, Settings, origin_of},
-    shared::UsedOnce,
+    shared::{Backend, UsedOnce},
     vendor::Api,
 };
 
@@ -35,6 +35,8 @@ pub struct AppState {
     pub guards: Guards,
     /// The operator's surface: the admin token, the operators' core, the OAuth connection.
     pub operator: Operator,
+    /// Where state shared with the other instances lives (fleet mode) or this process.
+    pub shared: Backend,
 }
 
 /// Room lookups.
@@ -102,7 +104,13 @@ pub struct OAuth {
 
 impl AppState {
     /// The state of the settings, around `source`.
-    pub fn new(settings: &Settings, source: Source, pages: Pages, clock: Clock) -> Self {
+    pub fn new(
+        settings: &Settings,
+        source: Source,
+        pages: Pages,
+        shared: Backend,
+        clock: Clock,
+    ) -> Self {
         let throttle = |guards| {
             GuessThrottle::new(
                 guards,
@@ -157,6 +165,7 @@ impl AppState {
                 manager: Manager::new(source, LinkBuilder::from_settings(settings), clock.clone()),
                 oauth,
             },
+            shared,
             clock,
         }
     }

@@ -18,9 +18,9 @@ const RULES: &[(&str, &[&str])] = &[
     ("domain", &[]),
     ("settings", &["domain"]),
     ("visit", &["domain", "settings"]),
-    ("vendor", &["domain", "settings"]),
-    ("rooms", &["vendor", "domain", "settings"]),
-    ("ops", &["rooms", "vendor", "domain", "settings"]),
+    ("vendor", &["shared", "domain", "settings"]),
+    ("rooms", &["vendor", "shared", "domain", "settings"]),
+    ("ops", &["rooms", "vendor", "shared", "domain", "settings"]),
     ("shared", &["domain", "settings"]),
     ("telemetry", &["settings"]),
     ("observe", &[]),
@@ -38,7 +38,10 @@ const RULES: &[(&str, &[&str])] = &[
             "settings",
         ],
     ),
-    ("cli", &["ops", "rooms", "vendor", "settings", "domain"]),
+    (
+        "cli",
+        &["ops", "rooms", "vendor", "shared", "settings", "domain"],
+    ),
 ];
 
 /// Names that must not appear in the pure part: the HTTP framework (every `actix…`

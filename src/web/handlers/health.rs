@@ -14,13 +14,24 @@ pub async fn healthz() -> HttpResponse {
 /// 200 when the room source is usable, else 503 with a short fixed reason code (JSON
 /// either way). The source's own words go to the log only: they can name the vendor's
 /// hosts and account ids, and `/readyz` is often reachable from outside.
+///
+/// In fleet mode it also says `"shared": "up"` or `"degraded"`: an instance whose Redis
+/// is down still serves what it holds, so it stays ready (taking it out of the load
+/// balancer would only move its visitors to instances with the same Redis).
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.rooms.source.readiness().await {
-        Readiness::Ready => HttpResponse::Ok().json(serde_json::json!({ "ready": true })),
+    let mut body = match state.rooms.source.readiness().await {
+        Readiness::Ready => serde_json::json!({ "ready": true }),
         Readiness::NotReady { code, detail } => {
             tracing::warn!(reason = code, %detail, "not ready");
-            HttpResponse::ServiceUnavailable()
-                .json(serde_json::json!({ "ready": false, "reason": code }))
+            serde_json::json!({ "ready": false, "reason": code })
         }
+    };
+    if let Some(shared) = state.shared.status().await {
+        body["shared"] = shared.into();
+    }
+    if body["ready"] == true {
+        HttpResponse::Ok().json(body)
+    } else {
+        HttpResponse::ServiceUnavailable().json(body)
     }
 }
