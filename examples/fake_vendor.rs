@@ -40,11 +40,14 @@
 //! without a `status` field).
 //!
 //! Control, outside `/api/` (never delayed, never failed):
-//! - `POST /__control` with JSON `{"fail": bool, "latency_ms": N, "fail_rate": F}` (any
+//! - `POST /__control` with JSON `{"fail": bool, "latency_ms": N, "fail_rate": F,
+//!   "revoke_tokens": true}` (any
 //!   subset; with or without a JSON content type) or the same as form data
 //!   (`fail=true&latency_ms=200`) changes the behaviour and answers the current one.
 //!   `fail: true` is an outage: every `/api/` call answers 503 with an HTML body, as a
-//!   gateway would; `fail: false` ends it.
+//!   gateway would; `fail: false` ends it. `revoke_tokens: true` makes every token handed
+//!   out so far answer 401 (as the vendor does after a password change): the next calls
+//!   must sign in again.
 //! - `GET /__stats`: calls per kind, e.g. `{"login": 1, "list": 3, "listings": 1,
 //!   "detail": {"total": 1000, "distinct": 1000}, "changes": 0, "me": 0, …}`
 //!   (`changes`: creates, updates, deletes); `POST /__stats/reset`.
@@ -140,6 +143,8 @@ struct Vendor {
     fail_rate: AtomicU64,
     outage: AtomicBool,
     next_token: AtomicU64,
+    /// Tokens numbered below this were revoked (`/__control` `revoke_tokens`).
+    valid_from: AtomicU64,
     counts: Counts,
 }
 
@@ -339,18 +344,20 @@ impl Vendor {
     }
 }
 
-/// Whether the call carries a token this fake handed out.
-fn authenticated(req: &HttpRequest) -> bool {
+/// Whether the call carries a token this fake handed out and has not revoked.
+fn authenticated(req: &HttpRequest, vendor: &Vendor) -> bool {
     req.headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| t.starts_with("fake-token-"))
+        .and_then(|t| t.strip_prefix("fake-token-"))
+        .and_then(|n| n.parse::<u64>().ok())
+        .is_some_and(|n| n >= vendor.valid_from.load(Relaxed))
 }
 
-/// The 401 answer, when the call carries no token.
+/// The 401 answer, when the call carries no token (or a revoked one).
 fn refusal(req: &HttpRequest, vendor: &Vendor) -> Option<HttpResponse> {
-    if authenticated(req) {
+    if authenticated(req, vendor) {
         return None;
     }
     vendor.counts.unauthenticated.fetch_add(1, Relaxed);
@@ -604,6 +611,8 @@ struct Control {
     fail: Option<bool>,
     latency_ms: Option<u64>,
     fail_rate: Option<f64>,
+    /// Every token handed out so far answers 401 from now on (as after a password change).
+    revoke_tokens: Option<bool>,
 }
 
 fn behaviour(vendor: &Vendor) -> Value {
@@ -643,6 +652,9 @@ fn parse_control(body: &[u8]) -> Result<Control, String> {
             "fail" => change.fail = Some(value.parse().map_err(|_| bad("true or false"))?),
             "latency_ms" => change.latency_ms = Some(value.parse().map_err(|_| bad("a number"))?),
             "fail_rate" => change.fail_rate = Some(value.parse().map_err(|_| bad("a number"))?),
+            "revoke_tokens" => {
+                change.revoke_tokens = Some(value.parse().map_err(|_| bad("true or false"))?)
+            }
             _ => return Err(format!("unknown setting {name:?}")),
         }
     }
@@ -666,6 +678,11 @@ async fn control(vendor: State, body: web::Bytes) -> HttpResponse {
         vendor
             .fail_rate
             .store(rate.clamp(0.0, 1.0).to_bits(), Relaxed);
+    }
+    if change.revoke_tokens == Some(true) {
+        vendor
+            .valid_from
+            .store(vendor.next_token.load(Relaxed), Relaxed);
     }
     HttpResponse::Ok().json(behaviour(&vendor))
 }
@@ -716,6 +733,7 @@ async fn main() -> std::io::Result<()> {
         fail_rate: AtomicU64::new(args.fail_rate.clamp(0.0, 1.0).to_bits()),
         outage: AtomicBool::new(false),
         next_token: AtomicU64::new(1),
+        valid_from: AtomicU64::new(0),
         counts: Counts::new(args.rooms),
     });
     let server = HttpServer::new(move || {
@@ -796,6 +814,7 @@ mod tests {
             fail_rate: AtomicU64::new(0),
             outage: AtomicBool::new(false),
             next_token: AtomicU64::new(1),
+            valid_from: AtomicU64::new(0),
             counts: Counts::new(rooms),
         }
     }
@@ -805,6 +824,26 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn revoked_tokens_are_refused_and_later_ones_accepted() {
+        let v = vendor(1, 0, &[]);
+        let call = |token: &str| {
+            actix_web::test::TestRequest::default()
+                .insert_header((header::AUTHORIZATION, format!("Bearer {token}")))
+                .to_http_request()
+        };
+        let (old, _) = v.token_answer();
+        assert!(authenticated(&call(&old), &v));
+        v.valid_from.store(v.next_token.load(Relaxed), Relaxed);
+        assert!(!authenticated(&call(&old), &v), "revoked");
+        let (new, _) = v.token_answer();
+        assert!(
+            authenticated(&call(&new), &v),
+            "handed out after the revocation"
+        );
+        assert!(!authenticated(&call("someone-else"), &v));
     }
 
     #[test]
@@ -885,6 +924,10 @@ mod tests {
         let c = parse_control(b"").unwrap();
         assert_eq!((c.fail, c.latency_ms, c.fail_rate), (None, None, None));
         assert!(parse_control(b"fail=maybe").unwrap_err().contains("fail"));
+        assert_eq!(
+            parse_control(b"revoke_tokens=true").unwrap().revoke_tokens,
+            Some(true)
+        );
         assert!(parse_control(b"outage=1").unwrap_err().contains("outage"));
         assert!(
             parse_control(b"{\"fail\": 3}")
