@@ -139,6 +139,27 @@ def main():
         row(f"Start-up to the first 200 on /healthz (median of {len(s['runs_ms'])})",
             f"{s['median_ms']:.0f} ms", "", "", "≤ 200 ms", met(s["median_ms"] <= 200))
 
+    if "fleet" in r:
+        f = one("fleet")
+        inv, calls, ref, cmd = f["invalidation"], f["calls"], f["refresh"], f["commands"]
+        row(f"Fleet (3 instances, one Redis): a change through one instance's admin API "
+            f"seen on the others, delay p50 / p99 ({inv['n']} samples)",
+            f"{inv['p50_ms']:.1f} / {inv['p99_ms']:.1f} ms (max {inv['max_ms']:.1f})", "", "",
+            "≤ 250 ms", met(inv["p99_ms"] <= 250))
+        row(f"Fleet: vendor detail calls per room per TTL ({calls['rooms']} rooms served by "
+            f"{calls['instances']} instances, {calls['seconds']:.0f} s)",
+            f"{calls['per_room_per_ttl']:.2f} ({calls['detail_calls']} calls, "
+            f"{calls['views']:,} pages)", "", "", "about 1", met(calls["per_room_per_ttl"] <= 1.5))
+        row(f"Fleet: vendor sign-ins for {ref['requests']} concurrent 401s over 3 instances",
+            f"{ref['sign_ins']} ({', '.join(f'{n}× {s}' for s, n in sorted(ref['statuses'].items()))})",
+            "", "", "exactly 1", met(ref["sign_ins"] == 1))
+        row(f"Fleet: Redis commands per {cmd['views']:,} cached page views",
+            cmd["redis_commands"], "", "", "0", met(cmd["redis_commands"] == 0))
+        up, down = f["page_up"], f["page_down"]
+        row("Fleet: cached page with Redis up / down (wrk -t2 -c64)",
+            f"{up['rps']:,.0f} / {down['rps']:,.0f} req/s; p99 {ms(up['p99_us'])} / "
+            f"{ms(down['p99_us'])} ms", "", f"{down['rps'] / up['rps']:.2f}× of up", "", "")
+
     print("| figure | roomgate | nginx | ratio | target | target met |")
     print("|---|---|---|---|---|---|")
     print("\n".join(rows))
