@@ -127,7 +127,7 @@ pub const METRICS: &[Metric] = &[
         "roomgate_sso_refused_total",
         Counter,
         &["reason"],
-        "Sign-in tokens refused at /sso, by reason: missing, malformed, key_in_header, critical_header, invalid, expired, not_yet_valid, issued_in_future, too_long, issued_too_long_ago, bad_name, reused.",
+        "Sign-in tokens refused at /sso, by reason: missing, malformed, key_in_header, critical_header, invalid, expired, not_yet_valid, issued_in_future, too_long, issued_too_long_ago, bad_name, reused, unavailable (fleet mode: the shared record of used tokens could not be reached; answered 503).",
     ),
     metric(
         "roomgate_forms_refused_total",

@@ -7,13 +7,16 @@
 //! instance with the same `redis_url` and `prefix` shares it). [`Backend`] is the choice,
 //! made once from the settings; the parts above pick their implementation from it.
 
+pub mod limits;
 pub mod link;
+pub mod one_time;
 pub mod sealed;
 pub mod used_once;
 
 use std::sync::Arc;
 
 pub use link::{RedisLink, Unreachable};
+pub use one_time::OneTime;
 pub use used_once::UsedOnce;
 
 use crate::settings::{SharedBackend, SharedSettings};

@@ -15,8 +15,8 @@
 //! to its end is forgotten early, and keys ending no later count as used from then on, so
 //! being full makes the record stricter, never more lenient.
 //!
-//! One instance lives in each process; a fleet will share these through Redis (`SET NX`
-//! with an expiry), which is why the interface is two calls on strings.
+//! This is the local implementation of `one_time::OneTimeRecord`; in fleet mode the Redis
+//! one (`SET NX` with an expiry) is the record, and this one keeps the instance's copy.
 
 use std::{
     collections::{BTreeSet, HashMap},

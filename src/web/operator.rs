@@ -55,7 +55,11 @@ pub enum Refusal {
 }
 
 /// Checks `presented` against `admin.token`, counting wrong ones per client.
-pub fn check(state: &AppState, req: &HttpRequest, presented: Option<&str>) -> Result<(), Refusal> {
+pub async fn check(
+    state: &AppState,
+    req: &HttpRequest,
+    presented: Option<&str>,
+) -> Result<(), Refusal> {
     let Some(expected) = &state.operator.token else {
         return Err(Refusal::SurfaceOff);
     };
@@ -65,14 +69,16 @@ pub fn check(state: &AppState, req: &HttpRequest, presented: Option<&str>) -> Re
         .operator
         .guesses
         .reserve(client_ip(req, &state.guards.trusted_proxies))
+        .await
         .ok_or(Refusal::Throttled)?;
     let Some(given) = presented else {
         return Err(Refusal::Unauthorized);
     };
     if bool::from(expected.expose_secret().as_bytes().ct_eq(given.as_bytes())) {
+        attempt.passed().await;
         Ok(())
     } else {
-        attempt.failed();
+        attempt.failed().await;
         tracing::warn!(
             security_event = "admin_token_mismatch",
             "wrong operator token"
@@ -82,14 +88,17 @@ pub fn check(state: &AppState, req: &HttpRequest, presented: Option<&str>) -> Re
 }
 
 /// The operator's browser pages: HTTP Basic, refusals as branded pages.
-pub fn require_basic(state: &AppState, req: &HttpRequest) -> Result<(), PageError> {
-    check(state, req, basic_password(req).as_deref()).map_err(|refusal| match refusal {
-        Refusal::SurfaceOff => PageError::NotFound,
-        Refusal::Throttled => PageError::TooManyAttempts,
-        Refusal::Unauthorized => PageError::Unauthorized {
-            challenge: BASIC_CHALLENGE,
-        },
-    })
+pub async fn require_basic(state: &AppState, req: &HttpRequest) -> Result<(), PageError> {
+    let password = basic_password(req);
+    check(state, req, password.as_deref())
+        .await
+        .map_err(|refusal| match refusal {
+            Refusal::SurfaceOff => PageError::NotFound,
+            Refusal::Throttled => PageError::TooManyAttempts,
+            Refusal::Unauthorized => PageError::Unauthorized {
+                challenge: BASIC_CHALLENGE,
+            },
+        })
 }
 
 #[cfg(test)]

@@ -36,17 +36,39 @@ pub fn save(session: &Session, state: &VisitorState) -> Result<(), SessionInsert
 }
 
 /// Middleware inside the session middleware: a signed-in identity whose sign-in has ended
-/// on the server is dropped from the session (and from the cookie sent back) before any
-/// handler reads it.
+/// on the server (on any instance, in fleet mode) is dropped from the session (and from
+/// the cookie sent back) before any handler reads it.
+///
+/// Only a request carrying a live identity asks the record, so an anonymous page view
+/// never waits for Redis. When the fleet's record cannot be reached, this instance's own
+/// record decides: treating every identity as ended would sign every visitor out for
+/// good (the cookie sent back drops it) over a short Redis outage, while a copy of a
+/// cookie signed out elsewhere is only accepted until its identity expires.
 pub async fn forget_ended_sign_ins(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if let Some(state) = req.app_data::<web::Data<AppState>>() {
+    if let Some(state) = req
+        .app_data::<web::Data<AppState>>()
+        .filter(|_| may_read_identity(req.path()))
+    {
         let session = req.get_session();
         let mut remembered = load(&session);
-        let ended = |id: &str, until: i64| state.guards.ended_sign_ins.was_used(id, until);
-        if remembered.forget_ended_sign_in(ended) {
+        let now = state.now().timestamp();
+        let ended = match remembered.sign_in_to_end() {
+            Some((id, until)) if remembered.identity_at(now).is_some() => {
+                let record = &state.guards.ended_sign_ins;
+                match record.was_used(id, until).await {
+                    Ok(ended) => ended,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "sign-out check on this instance's record only");
+                        record.was_used_here(id, until)
+                    }
+                }
+            }
+            _ => false,
+        };
+        if remembered.forget_ended_sign_in(|_, _| ended) {
             tracing::info!(
                 security_event = "sso_ended_session_replayed",
                 "the identity of an ended sign-in came back in a cookie: it no longer counts"
@@ -58,6 +80,15 @@ pub async fn forget_ended_sign_ins(
         }
     }
     next.call(req).await
+}
+
+/// Whether a request to `path` may show or use the signed-in identity: assets, probes and
+/// the admin API (which ignores cookies) never do, so a signed-in visitor's page does not
+/// cost one Redis round trip per stylesheet and image.
+fn may_read_identity(path: &str) -> bool {
+    !(path.starts_with("/static/")
+        || path.starts_with("/admin/api/")
+        || matches!(path, "/theme.css" | "/favicon.ico" | "/healthz" | "/readyz"))
 }
 
 /// The cookie's name: `__Host-roomgate` whenever it is `Secure`, which the prefix demands.
@@ -81,4 +112,32 @@ pub fn middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStor
         .cookie_content_security(CookieContentSecurity::Private)
         .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::days(30)))
         .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_read_identity;
+
+    #[test]
+    fn only_pages_ask_whether_a_sign_in_has_ended() {
+        for path in [
+            "/room/123-123-123",
+            "/sso",
+            "/sso/logout",
+            "/",
+            "/oauth/callback",
+        ] {
+            assert!(may_read_identity(path), "{path}");
+        }
+        for path in [
+            "/static/app.js",
+            "/theme.css",
+            "/favicon.ico",
+            "/healthz",
+            "/readyz",
+            "/admin/api/rooms",
+        ] {
+            assert!(!may_read_identity(path), "{path}");
+        }
+    }
 }

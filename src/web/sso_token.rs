@@ -8,7 +8,8 @@
 //! present, `aud` required and checked when `sso.audience` is set, a lifetime (`exp - iat`)
 //! of at most `sso.max_age_secs`, `iat` no older than that plus the leeway, all in checked
 //! arithmetic, and each token used once (`jti` remembered until the token itself could no
-//! longer be accepted, by the application's clock).
+//! longer be accepted, by the application's clock; across the fleet in fleet mode, and
+//! when the fleet's record cannot be reached the sign-in fails closed).
 
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use secrecy::ExposeSecret;
@@ -17,7 +18,7 @@ use serde::Deserialize;
 use crate::{
     domain::grammar::{clean_avatar_url, clean_email, clean_nickname},
     settings::SsoSettings,
-    shared::UsedOnce,
+    shared::{Backend, OneTime},
     visit::remembered::Identity,
 };
 
@@ -74,6 +75,11 @@ pub enum SsoError {
     BadName,
     #[error("the token was used before")]
     Reused,
+    /// The fleet's record of used tokens cannot be reached: whether the token was used
+    /// on another instance is unknown, so it is not accepted (503, not 400: it may work
+    /// in a moment).
+    #[error("the record of used tokens cannot be reached")]
+    Unavailable,
 }
 
 impl SsoError {
@@ -92,6 +98,7 @@ impl SsoError {
             SsoError::IssuedTooLongAgo => "issued_too_long_ago",
             SsoError::BadName => "bad_name",
             SsoError::Reused => "reused",
+            SsoError::Unavailable => "unavailable",
         }
     }
 }
@@ -102,7 +109,7 @@ pub struct SsoVerifier {
     validation: Validation,
     max_age_secs: i64,
     session_max_age_secs: i64,
-    used: UsedOnce,
+    used: OneTime,
 }
 
 /// A token that passed every check but has not been used up yet: the sign-in uses it up
@@ -118,8 +125,9 @@ pub struct Verified {
 }
 
 impl SsoVerifier {
-    /// A verifier for `settings`, or `None` when `sso.secret` is not set (`/sso` is off).
-    pub fn new(settings: &SsoSettings) -> Option<Self> {
+    /// A verifier for `settings`, or `None` when `sso.secret` is not set (`/sso` is off);
+    /// used tokens are recorded where `backend` says.
+    pub fn new(settings: &SsoSettings, backend: &Backend) -> Option<Self> {
         let secret = settings.secret.as_ref()?;
         let mut validation = Validation::new(Algorithm::HS256);
         // `exp` and `nbf` are checked below against the application's clock, not by
@@ -138,7 +146,7 @@ impl SsoVerifier {
             validation,
             max_age_secs: i64::try_from(settings.max_age_secs).unwrap_or(300),
             session_max_age_secs: i64::try_from(settings.session_max_age_secs).unwrap_or(43_200),
-            used: UsedOnce::new("sso token ids", USED_IDS_CAPACITY),
+            used: OneTime::new(backend.redis(), "sso", "sso token ids", USED_IDS_CAPACITY),
         })
     }
 
@@ -169,7 +177,9 @@ impl SsoVerifier {
             return Err(SsoError::Invalid("jti must be 1 to 256 bytes".into()));
         }
         let name = clean_nickname(&claims.name).ok_or(SsoError::BadName)?;
-        if self.used.was_used(&claims.jti, usable_until) {
+        // Only what this instance saw: an early refusal without a round trip. The fleet's
+        // record decides in `use_up`.
+        if self.used.was_used_here(&claims.jti, usable_until) {
             return Err(SsoError::Reused);
         }
         Ok(Verified {
@@ -185,15 +195,20 @@ impl SsoVerifier {
     }
 
     /// Uses the token up, at `now`: refused when it was used before (also by a concurrent
-    /// request: of two, exactly one gets through).
-    pub fn use_up(&self, verified: &Verified, now: i64) -> Result<(), SsoError> {
-        if self
+    /// request, on any instance: of two, exactly one gets through), and when the record
+    /// cannot be reached ([`SsoError::Unavailable`]).
+    pub async fn use_up(&self, verified: &Verified, now: i64) -> Result<(), SsoError> {
+        match self
             .used
             .first_use(&verified.jti, verified.usable_until, now)
+            .await
         {
-            Ok(())
-        } else {
-            Err(SsoError::Reused)
+            Ok(true) => Ok(()),
+            Ok(false) => Err(SsoError::Reused),
+            Err(e) => {
+                tracing::warn!(error = %e, "sign-in refused: the fleet's record of used tokens cannot be reached");
+                Err(SsoError::Unavailable)
+            }
         }
     }
 }
@@ -239,12 +254,15 @@ mod tests {
     const NOW: i64 = 1_800_000_000;
 
     fn verifier() -> SsoVerifier {
-        SsoVerifier::new(&SsoSettings {
-            secret: Some(SecretString::from(SECRET)),
-            audience: String::new(),
-            max_age_secs: 300,
-            session_max_age_secs: 3600,
-        })
+        SsoVerifier::new(
+            &SsoSettings {
+                secret: Some(SecretString::from(SECRET)),
+                audience: String::new(),
+                max_age_secs: 300,
+                session_max_age_secs: 3600,
+            },
+            &Backend::Local,
+        )
         .unwrap()
     }
 
@@ -352,8 +370,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn verifying_does_not_use_the_token_up_and_using_it_up_works_once() {
+    #[tokio::test]
+    async fn verifying_does_not_use_the_token_up_and_using_it_up_works_once() {
         let v = verifier();
         let t = token(NOW + 120, NOW, "once");
         let first = v.verify(&t, NOW).unwrap();
@@ -362,27 +380,27 @@ mod tests {
             .expect("a verified token is not used up yet");
         assert_eq!(first.identity.name, "Grace");
         assert_eq!(first.identity.expires_at, NOW + 3600);
-        v.use_up(&first, NOW).unwrap();
-        assert_eq!(v.use_up(&again, NOW), Err(SsoError::Reused));
+        v.use_up(&first, NOW).await.unwrap();
+        assert_eq!(v.use_up(&again, NOW).await, Err(SsoError::Reused));
         assert_eq!(v.verify(&t, NOW).unwrap_err(), SsoError::Reused);
     }
 
-    #[test]
-    fn a_used_token_is_remembered_until_its_last_acceptable_instant() {
+    #[tokio::test]
+    async fn a_used_token_is_remembered_until_its_last_acceptable_instant() {
         let v = verifier();
         let t = token(NOW + 120, NOW, "kept");
         let verified = v.verify(&t, NOW).unwrap();
-        v.use_up(&verified, NOW).unwrap();
+        v.use_up(&verified, NOW).await.unwrap();
         // Other sign-ins at later instants make the record forget what has ended.
         let other = v
             .verify(&token(NOW + 250, NOW + 130, "o1"), NOW + 130)
             .unwrap();
-        v.use_up(&other, NOW + 130).unwrap();
+        v.use_up(&other, NOW + 130).await.unwrap();
         assert_eq!(v.verify(&t, NOW + 130).unwrap_err(), SsoError::Reused);
         let other = v
             .verify(&token(NOW + 251, NOW + 131, "o2"), NOW + 131)
             .unwrap();
-        v.use_up(&other, NOW + 131).unwrap();
+        v.use_up(&other, NOW + 131).await.unwrap();
         assert!(
             matches!(v.verify(&t, NOW + 131), Err(SsoError::Expired)),
             "past exp + leeway the token itself is refused"

@@ -17,7 +17,7 @@ use crate::{
     ops::{LinkBuilder, Manager},
     rooms::{RoomSource, Source},
     settings::{ApiAuth, EmbedSettings, Settings, origin_of},
-    shared::{Backend, UsedOnce},
+    shared::{Backend, OneTime},
     vendor::Api,
 };
 
@@ -75,8 +75,9 @@ pub struct Guards {
     pub role_guesses: GuessThrottle,
     /// Checks sign-in tokens; `None` turns `/sso` off.
     pub sso: Option<SsoVerifier>,
-    /// Sign-ins that were signed out or replaced: their cookies no longer sign in.
-    pub ended_sign_ins: UsedOnce,
+    /// Sign-ins that were signed out or replaced: their cookies no longer sign in (on any
+    /// instance, in fleet mode).
+    pub ended_sign_ins: OneTime,
 }
 
 /// The operator's surface.
@@ -98,8 +99,9 @@ pub struct OAuth {
     pub client_secret: SecretString,
     pub redirect_uri: String,
     pub app_url: String,
-    /// `state` values already brought back to `/oauth/callback`.
-    pub used_states: UsedOnce,
+    /// `state` values already brought back to `/oauth/callback` (to any instance, in
+    /// fleet mode).
+    pub used_states: OneTime,
 }
 
 impl AppState {
@@ -117,6 +119,7 @@ impl AppState {
                 settings.security.role_guess_limit,
                 Duration::from_secs(60),
                 settings.security.ipv6_prefix_len,
+                &shared,
             )
         };
         let oauth = match (&source, settings.api.auth) {
@@ -131,7 +134,7 @@ impl AppState {
                 redirect_uri: settings.redirect_uri(),
                 app_url: settings.api.app_url.clone(),
                 // Only the operator starts authorizations.
-                used_states: UsedOnce::new("used oauth states", 1_000),
+                used_states: OneTime::new(shared.redis(), "oauth", "used oauth states", 1_000),
             }),
             _ => None,
         };
@@ -155,9 +158,9 @@ impl AppState {
                 trusted_proxies: settings.parsed.trusted_proxies.clone(),
                 public_origin: origin_of(&settings.server.public_url),
                 role_guesses: throttle(Limit::RoleHash),
-                sso: SsoVerifier::new(&settings.sso),
+                sso: SsoVerifier::new(&settings.sso, &shared),
                 // One entry per sign-out, each after a sign-in signed with `sso.secret`.
-                ended_sign_ins: UsedOnce::new("ended sign-ins", 100_000),
+                ended_sign_ins: OneTime::new(shared.redis(), "signout", "ended sign-ins", 100_000),
             },
             operator: Operator {
                 token: settings.admin.token.clone(),

@@ -5,56 +5,54 @@
 //! wait seconds for the vendor) and keeps it as a failure only if its secret turns out
 //! wrong; any other end gives it back. Counting only after the comparison would let every
 //! request of a burst pass the check before the first of them had failed.
+//!
+//! In fleet mode the budget is the fleet's (`shared::limits::RedisBudgets`), so guesses
+//! spread over the instances add up; this instance's own budget is kept as well, and is
+//! the only one while Redis cannot be reached: the limit then holds per instance instead
+//! of failing open or refusing every secret-bearing request.
 
-use std::{
-    net::IpAddr,
-    sync::{Arc, Mutex, MutexGuard},
-    time::{Duration, Instant},
-};
-
-use moka::sync::Cache;
+use std::{net::IpAddr, time::Duration};
 
 use super::{
     client_ip::budget_key,
     counters::{self, Limit},
 };
+use crate::shared::{
+    Backend,
+    limits::{LocalBudgets, LocalHold, RedisBudgets, RedisHold},
+};
 
 /// Attempts per client: failures within the client's window, plus attempts under way.
-#[derive(Clone)]
 pub struct GuessThrottle {
     /// Which secret this throttle guards, as its refusals are counted.
     guards: Limit,
-    limit: u32,
-    window: Duration,
     ipv6_prefix_len: u8,
-    clients: Cache<IpAddr, Arc<Mutex<Budget>>>,
-}
-
-/// One client's count. The window starts at its first failure (not at its first request:
-/// a host who opened the right link an hour ago starts no clock).
-#[derive(Debug, Default)]
-struct Budget {
-    under_way: u32,
-    failures: u32,
-    since: Option<Instant>,
+    local: LocalBudgets,
+    /// The fleet's budget, in fleet mode.
+    fleet: Option<RedisBudgets>,
 }
 
 impl GuessThrottle {
     /// Allows `limit` failures of `guards` per client per `window`, counting IPv6 clients
-    /// per `ipv6_prefix_len` network; remembers at most 100 000 clients.
-    pub fn new(guards: Limit, limit: u32, window: Duration, ipv6_prefix_len: u8) -> Self {
+    /// per `ipv6_prefix_len` network, fleet-wide when `backend` is Redis.
+    pub fn new(
+        guards: Limit,
+        limit: u32,
+        window: Duration,
+        ipv6_prefix_len: u8,
+        backend: &Backend,
+    ) -> Self {
+        let space = match guards {
+            Limit::RoleHash => "role",
+            Limit::AdminToken => "admin",
+        };
         GuessThrottle {
             guards,
-            limit,
-            window,
             ipv6_prefix_len,
-            clients: Cache::builder()
-                .max_capacity(100_000)
-                // Only to bound memory: the window itself is kept in `Budget`. Twice the
-                // window, so that a failure counted after a slow lookup is not forgotten
-                // with an entry last touched when that lookup began.
-                .time_to_idle(window * 2)
-                .build(),
+            local: LocalBudgets::new(limit, window),
+            fleet: backend
+                .redis()
+                .map(|link| RedisBudgets::new(link.clone(), space, limit, window)),
         }
     }
 
@@ -62,61 +60,76 @@ impl GuessThrottle {
     /// before any secret is compared, so a refused client learns nothing, not even from
     /// a right guess. A request from an unknown peer (only tests build those) is not
     /// counted.
-    pub fn reserve(&self, client: Option<IpAddr>) -> Option<Attempt> {
+    pub async fn reserve(&self, client: Option<IpAddr>) -> Option<Attempt> {
         let Some(ip) = client else {
-            return Some(Attempt { budget: None });
+            return Some(Attempt::default());
         };
-        let budget = self
-            .clients
-            .get_with(budget_key(ip, self.ipv6_prefix_len), Default::default);
-        {
-            // Checked and counted under one lock: two requests can never both take the
-            // last attempt.
-            let mut b = lock(&budget);
-            if b.since.is_some_and(|since| since.elapsed() >= self.window) {
-                b.failures = 0;
-                b.since = None;
-            }
-            if b.failures + b.under_way >= self.limit {
-                counters::throttled(self.guards);
-                return None;
-            }
-            b.under_way += 1;
-        }
+        let key = budget_key(ip, self.ipv6_prefix_len);
+        // This instance's budget first: it refuses without a round trip to Redis, and it
+        // holds the count should Redis go away.
+        let Some(local) = self.local.reserve(key) else {
+            counters::throttled(self.guards);
+            return None;
+        };
+        let fleet = match &self.fleet {
+            None => None,
+            Some(fleet) => match fleet.reserve(&key.to_string()).await {
+                Ok(Some(hold)) => Some(hold),
+                Ok(None) => {
+                    // `local` is dropped here: given back.
+                    counters::throttled(self.guards);
+                    return None;
+                }
+                Err(e) => {
+                    // Debug only: the link itself warns once when Redis goes away, and a
+                    // guesser must not be able to flood the log.
+                    tracing::debug!(
+                        error = %e,
+                        limit = ?self.guards,
+                        "guess limit: the fleet's budget cannot be reached; counting on this instance only"
+                    );
+                    None
+                }
+            },
+        };
         Some(Attempt {
-            budget: Some(budget),
+            local: Some(local),
+            fleet,
         })
     }
-}
-
-fn lock(budget: &Mutex<Budget>) -> MutexGuard<'_, Budget> {
-    budget.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// One reserved attempt: given back when dropped (right secret, unknown room, vendor
 /// down, client gone), kept by [`Attempt::failed`].
 #[must_use = "an attempt dropped at once is given back at once"]
+#[derive(Default)]
 pub struct Attempt {
-    budget: Option<Arc<Mutex<Budget>>>,
+    local: Option<LocalHold>,
+    fleet: Option<RedisHold>,
 }
 
 impl Attempt {
     /// The secret was wrong: the attempt counts until the client's window ends.
-    pub fn failed(mut self) {
-        if let Some(budget) = self.budget.take() {
-            let mut b = lock(&budget);
-            b.under_way = b.under_way.saturating_sub(1);
-            b.failures += 1;
-            b.since.get_or_insert_with(Instant::now);
+    pub async fn failed(self) {
+        if let Some(local) = self.local {
+            local.failed();
+        }
+        if let Some(fleet) = self.fleet
+            && let Err(e) = fleet.failed().await
+        {
+            // Counted here all the same; the fleet's reservation lapses on its own.
+            tracing::debug!(error = %e, "guess limit: a failure could not be counted fleet-wide");
         }
     }
-}
 
-impl Drop for Attempt {
-    fn drop(&mut self) {
-        if let Some(budget) = self.budget.take() {
-            let mut b = lock(&budget);
-            b.under_way = b.under_way.saturating_sub(1);
+    /// The secret was right: the attempt is given back before the answer goes out, so
+    /// the client's next request (to any instance) finds it free.
+    pub async fn passed(self) {
+        drop(self.local);
+        if let Some(fleet) = self.fleet
+            && let Err(e) = fleet.given_back().await
+        {
+            tracing::debug!(error = %e, "guess limit: an attempt could not be given back; it lapses on its own");
         }
     }
 }
@@ -129,84 +142,59 @@ mod tests {
         Some(s.parse().unwrap())
     }
 
-    #[test]
-    fn a_client_is_refused_after_its_limit_and_others_are_not() {
-        let t = GuessThrottle::new(Limit::RoleHash, 3, Duration::from_secs(60), 64);
-        let (a, b) = (ip("192.0.2.1"), ip("192.0.2.2"));
+    fn throttle(limit: u32) -> GuessThrottle {
+        GuessThrottle::new(
+            Limit::RoleHash,
+            limit,
+            Duration::from_secs(60),
+            64,
+            &Backend::Local,
+        )
+    }
+
+    #[tokio::test]
+    async fn a_client_is_refused_after_its_limit_and_others_are_not() {
+        let t = throttle(3);
         for _ in 0..3 {
-            t.reserve(a).expect("within the limit").failed();
+            t.reserve(ip("192.0.2.1"))
+                .await
+                .expect("within the limit")
+                .failed()
+                .await;
         }
-        assert!(t.reserve(a).is_none());
-        assert!(t.reserve(b).is_some());
+        assert!(t.reserve(ip("192.0.2.1")).await.is_none());
+        assert!(t.reserve(ip("192.0.2.2")).await.is_some());
     }
 
-    #[test]
-    fn attempts_under_way_count_until_they_end() {
-        let t = GuessThrottle::new(Limit::RoleHash, 2, Duration::from_secs(60), 64);
+    #[tokio::test]
+    async fn an_ipv6_network_shares_one_budget() {
+        let t = throttle(1);
+        t.reserve(ip("2001:db8:0:1::1"))
+            .await
+            .unwrap()
+            .failed()
+            .await;
+        assert!(t.reserve(ip("2001:db8:0:1:ffff::2")).await.is_none());
+        assert!(t.reserve(ip("2001:db8:0:2::1")).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn unknown_peers_are_not_counted() {
+        let t = throttle(1);
+        t.reserve(None).await.unwrap().failed().await;
+        assert!(t.reserve(None).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_right_secret_gives_its_attempt_back() {
+        let t = throttle(1);
         let a = ip("192.0.2.1");
-        let first = t.reserve(a).unwrap();
-        let second = t.reserve(a).unwrap();
-        assert!(t.reserve(a).is_none(), "two under way use the budget");
-        drop(first);
-        let third = t.reserve(a).expect("a right secret gives its attempt back");
-        second.failed();
-        third.failed();
-        assert!(t.reserve(a).is_none());
-    }
-
-    #[test]
-    fn an_ipv6_network_shares_one_budget() {
-        let t = GuessThrottle::new(Limit::RoleHash, 1, Duration::from_secs(60), 64);
-        t.reserve(ip("2001:db8:0:1::1")).unwrap().failed();
-        assert!(t.reserve(ip("2001:db8:0:1:ffff::2")).is_none());
-        assert!(t.reserve(ip("2001:db8:0:2::1")).is_some());
-    }
-
-    #[test]
-    fn the_window_starts_at_the_first_failure() {
-        let window = Duration::from_millis(300);
-        let t = GuessThrottle::new(Limit::RoleHash, 1, window, 64);
-        let a = ip("192.0.2.1");
-        drop(t.reserve(a).unwrap());
-        std::thread::sleep(window);
-        let failed_at = std::time::Instant::now();
-        t.reserve(a).unwrap().failed();
-        let blocked = t.reserve(a).is_none();
+        let attempt = t.reserve(a).await.unwrap();
         assert!(
-            blocked || failed_at.elapsed() >= window,
-            "a right secret earlier started no clock"
+            t.reserve(a).await.is_none(),
+            "one under way uses the budget"
         );
-    }
-
-    #[test]
-    fn unknown_peers_are_not_counted() {
-        let t = GuessThrottle::new(Limit::RoleHash, 1, Duration::from_secs(60), 64);
-        t.reserve(None).unwrap().failed();
-        assert!(t.reserve(None).is_some());
-    }
-
-    #[test]
-    fn the_block_ends_with_the_window() {
-        // The window runs on the real clock (`Instant`), so nothing here depends on how
-        // fast the machine is: the block is watched until it ends, and it must not end
-        // before the window is over (however late the first look comes).
-        let window = Duration::from_millis(200);
-        let t = GuessThrottle::new(Limit::RoleHash, 1, window, 64);
-        let a = ip("192.0.2.1");
-        let before = std::time::Instant::now();
-        t.reserve(a).unwrap().failed();
-        loop {
-            let blocked = t.reserve(a).is_none();
-            let elapsed = before.elapsed();
-            if !blocked {
-                assert!(elapsed >= window, "unblocked after {elapsed:?}");
-                break;
-            }
-            assert!(
-                elapsed < Duration::from_secs(10),
-                "still blocked after {elapsed:?}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        drop(attempt);
+        assert!(t.reserve(a).await.is_some());
     }
 }

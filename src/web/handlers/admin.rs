@@ -90,8 +90,10 @@ pub async fn hidden_when_off(
 }
 
 /// The operators' core, once the bearer token checks out.
-fn authorize<'a>(req: &HttpRequest, state: &'a AppState) -> Result<&'a Manager, AdminError> {
-    operator::check(state, req, operator::bearer_token(req)).map_err(AdminError::Refused)?;
+async fn authorize<'a>(req: &HttpRequest, state: &'a AppState) -> Result<&'a Manager, AdminError> {
+    operator::check(state, req, operator::bearer_token(req))
+        .await
+        .map_err(AdminError::Refused)?;
     Ok(&state.operator.manager)
 }
 
@@ -151,7 +153,7 @@ pub async fn list(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
-    let rooms = authorize(&req, &state)?.list().await?;
+    let rooms = authorize(&req, &state).await?.list().await?;
     Ok(HttpResponse::Ok().json(RoomList { rooms }))
 }
 
@@ -189,7 +191,7 @@ pub async fn create(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
-    let manager = authorize(&req, &state)?;
+    let manager = authorize(&req, &state).await?;
     let input: RoomInput = json_body(&req, payload).await?;
     let room = manager.create(&input).await?;
     Ok(HttpResponse::Created().json(room))
@@ -214,7 +216,7 @@ pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
-    let manager = authorize(&req, &state)?;
+    let manager = authorize(&req, &state).await?;
     Ok(HttpResponse::Ok().json(manager.show(&license(&req, &state)?).await?))
 }
 
@@ -248,7 +250,7 @@ pub async fn update(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
-    let manager = authorize(&req, &state)?;
+    let manager = authorize(&req, &state).await?;
     let license = license(&req, &state)?;
     let input: RoomInput = json_body(&req, payload).await?;
     Ok(HttpResponse::Ok().json(manager.update(&license, &input).await?))
@@ -274,7 +276,7 @@ pub async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
-    let manager = authorize(&req, &state)?;
+    let manager = authorize(&req, &state).await?;
     manager.delete(&license(&req, &state)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -299,7 +301,7 @@ pub async fn activate(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
-    let manager = authorize(&req, &state)?;
+    let manager = authorize(&req, &state).await?;
     Ok(HttpResponse::Ok().json(manager.set_active(&license(&req, &state)?, true).await?))
 }
 
@@ -323,7 +325,7 @@ pub async fn deactivate(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
-    let manager = authorize(&req, &state)?;
+    let manager = authorize(&req, &state).await?;
     Ok(HttpResponse::Ok().json(manager.set_active(&license(&req, &state)?, false).await?))
 }
 
@@ -346,7 +348,7 @@ pub async fn links(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
-    let manager = authorize(&req, &state)?;
+    let manager = authorize(&req, &state).await?;
     Ok(HttpResponse::Ok().json(manager.links(&license(&req, &state)?).await?))
 }
 
@@ -376,7 +378,7 @@ pub async fn invite(
     payload: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
-    let manager = authorize(&req, &state)?;
+    let manager = authorize(&req, &state).await?;
     let license = license(&req, &state)?;
     let input: InvitationInput = json_body(&req, payload).await?;
     Ok(HttpResponse::Created().json(manager.invite(&license, &input).await?))
@@ -423,7 +425,7 @@ pub async fn calendar(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, AdminError> {
-    let manager = authorize(&req, &state)?;
+    let manager = authorize(&req, &state).await?;
     let license = license(&req, &state)?;
     let query = web::Query::<RoleQuery>::from_query(req.query_string())
         .map_err(|e| AdminError::BadJson(format!("bad query: {e}")))?;

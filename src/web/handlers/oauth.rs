@@ -31,7 +31,7 @@ pub async fn connect(
     let Some(oauth) = &state.operator.oauth else {
         return Err(PageError::NotFound);
     };
-    operator::require_basic(&state, &req)?;
+    operator::require_basic(&state, &req).await?;
 
     let value = new_secret_token();
     let mut remembered = session::load(&session);
@@ -90,13 +90,34 @@ pub async fn callback(
         session::save(&session, &remembered)?;
     }
     let now = state.now().timestamp();
+    let lang = language::of_request(
+        &req,
+        remembered.lang.as_deref(),
+        state.visits.default_language,
+    );
     let state_ok = match (&expected, &given_state) {
         (Some(expected), given) => {
-            let first_use = oauth.used_states.first_use(
-                &expected.value,
-                expected.issued_at.saturating_add(STATE_MAX_AGE_SECS),
-                now,
-            );
+            let first_use = oauth
+                .used_states
+                .first_use(
+                    &expected.value,
+                    expected.issued_at.saturating_add(STATE_MAX_AGE_SECS),
+                    now,
+                )
+                .await;
+            let first_use = match first_use {
+                Ok(first_use) => first_use,
+                Err(e) => {
+                    // Refused like a sign-in: another instance may have used this state.
+                    // It is gone from the cookie already, so the operator starts again.
+                    tracing::warn!(
+                        security_event = "oauth_state_unverifiable",
+                        error = %e,
+                        "OAuth callback refused: the fleet's record of used states cannot be reached"
+                    );
+                    return Ok(state.pages.views.sign_in_unavailable(lang));
+                }
+            };
             first_use
                 && given
                     .as_deref()
@@ -136,11 +157,6 @@ pub async fn callback(
         .map_err(PageError::Upstream)?;
     tracing::info!(security_event = "oauth_connected", "OAuth tokens stored");
 
-    let lang = language::of_request(
-        &req,
-        remembered.lang.as_deref(),
-        state.visits.default_language,
-    );
     let account = api.me().await.ok();
     let mut details = Vec::new();
     if let Some(email) = account.as_ref().and_then(|a| a.email.clone()) {

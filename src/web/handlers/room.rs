@@ -49,6 +49,7 @@ pub async fn room_page(
                 .guards
                 .role_guesses
                 .reserve(client_ip(&req, &state.guards.trusted_proxies))
+                .await
                 .ok_or(PageError::TooManyAttempts)?,
         ),
         None => None,
@@ -60,7 +61,7 @@ pub async fn room_page(
             Some(role) => Some((role, hash.as_str())),
             None => {
                 if let Some(attempt) = attempt {
-                    attempt.failed();
+                    attempt.failed().await;
                 }
                 tracing::info!(security_event = "role_hash_mismatch", "wrong role hash");
                 // Exactly the answer of an unknown room: no oracle for guessing.
@@ -68,7 +69,9 @@ pub async fn room_page(
             }
         },
     };
-    drop(attempt);
+    if let Some(attempt) = attempt {
+        attempt.passed().await;
+    }
 
     let query_string = req.query_string();
     let query = RoomQuery::parse(query_string);

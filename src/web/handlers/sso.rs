@@ -12,8 +12,8 @@ use crate::{
     domain::Language,
     visit::{query::pairs, redirect::safe_return_path},
     web::{
-        counters, error::PageError, forms::check_form, language, session, state::AppState,
-        views::ErrorPage,
+        counters, error::PageError, forms::check_form, language, session, sso_token::SsoError,
+        state::AppState, views::ErrorPage,
     },
 };
 
@@ -55,12 +55,18 @@ pub async fn sign_in(
         .map(|(id, until)| (id.to_owned(), until));
     remembered.sign_in(verified.identity.clone(), state.visits.max_rooms);
     // Used up only now that the new state is ready: a sign-in that failed earlier leaves
-    // the token usable for a retry.
-    if let Err(e) = verifier.use_up(&verified, now) {
-        return Ok(refused(&state, lang, &e.to_string(), e.reason()));
+    // the token usable for a retry. Nothing is stored in the session before this.
+    match verifier.use_up(&verified, now).await {
+        Ok(()) => {}
+        Err(SsoError::Unavailable) => {
+            // Fails closed: without the fleet's record the token might be a replay.
+            counters::sso_refused(SsoError::Unavailable.reason());
+            return Ok(state.pages.views.sign_in_unavailable(lang));
+        }
+        Err(e) => return Ok(refused(&state, lang, &e.to_string(), e.reason())),
     }
     if let Some((id, until)) = replaced {
-        end_sign_in(&state, &id, until, now);
+        end_sign_in(&state, &id, until, now).await;
     }
     // A new sign-in gets a new session (no fixation), keeping the visitor's own values.
     session.renew();
@@ -96,8 +102,21 @@ fn refused(state: &AppState, lang: Language, reason: &str, label: &'static str) 
 
 /// Records a sign-in as ended on the server, until its identity would have expired anyway:
 /// a saved copy of the cookie then no longer signs in (see `session::forget_ended_sign_ins`).
-fn end_sign_in(state: &AppState, id: &str, until: i64, now: i64) {
-    state.guards.ended_sign_ins.first_use(id, until, now);
+///
+/// When the fleet's record cannot be reached, the sign-in is recorded on this instance
+/// only, the sign-out goes ahead, and the log says so. Refusing would be worse: the
+/// visitor's own browser would stay signed in, while the record only guards against
+/// copies of the cookie (which still fail on this instance, and on others once the
+/// identity expires).
+async fn end_sign_in(state: &AppState, id: &str, until: i64, now: i64) {
+    if let Err(e) = state.guards.ended_sign_ins.first_use(id, until, now).await {
+        state.guards.ended_sign_ins.record_here(id, until, now);
+        tracing::warn!(
+            security_event = "sso_sign_out_local_only",
+            error = %e,
+            "sign-out recorded on this instance only: the fleet's record cannot be reached, so a saved copy of the cookie may still sign in on other instances until the identity expires"
+        );
+    }
 }
 
 /// The sign-out form.
@@ -120,7 +139,7 @@ pub async fn sign_out(
     let mut remembered = session::load(&session);
     check_form(&req, &state.guards.public_origin, &remembered, &form.csrf)?;
     if let Some((id, until)) = remembered.sign_in_to_end() {
-        end_sign_in(&state, id, until, state.now().timestamp());
+        end_sign_in(&state, id, until, state.now().timestamp()).await;
     }
     remembered.sign_out();
     session.renew();

@@ -144,7 +144,21 @@ impl ErrorPage {
             message: lang.word(&format!("error_{key}_text")),
         }
     }
+
+    /// The 503 of a sign-in (or an OAuth callback) refused because the fleet's record of
+    /// used tokens cannot be reached: the visitor may simply try again.
+    pub fn sign_in_unavailable(lang: Language) -> Self {
+        ErrorPage {
+            title: lang.word("error_sign_in_unavailable_title"),
+            message: lang.word("error_sign_in_unavailable_text"),
+            ..ErrorPage::for_status(StatusCode::SERVICE_UNAVAILABLE, lang)
+        }
+    }
 }
+
+/// Seconds a visitor is asked to wait before retrying a sign-in refused for want of the
+/// shared record: a few breaker periods of the Redis link.
+pub const SIGN_IN_RETRY_AFTER_SECS: u64 = 5;
 
 /// Tera plus what every page shows of the site.
 pub struct Pages {
@@ -221,6 +235,21 @@ impl Pages {
             Some(html) => html_response(status, html),
             None => html_response(StatusCode::INTERNAL_SERVER_ERROR, PLAIN_500),
         }
+    }
+
+    /// The 503 page of [`ErrorPage::sign_in_unavailable`], with `Retry-After`.
+    pub fn sign_in_unavailable(&self, lang: Language) -> HttpResponse {
+        let mut res = self.respond(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "error.html",
+            &ErrorPage::sign_in_unavailable(lang),
+            lang,
+        );
+        res.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from(SIGN_IN_RETRY_AFTER_SECS),
+        );
+        res
     }
 
     /// The error page body for `status` in `lang`; plain text if even that fails to render.
