@@ -96,6 +96,11 @@ impl VisitorState {
     /// The room becomes the most recent one; the oldest rooms are dropped past
     /// `max_rooms` or when the state would no longer fit the cookie.
     pub fn remember(&mut self, license: &str, query: &RoomQuery, max_rooms: usize) -> bool {
+        if query.is_empty() && self.rooms.len() <= max_rooms {
+            // Nothing to store, and the state already fit when it was saved: most page
+            // views end here, without a copy or a trial serialisation.
+            return false;
+        }
         let before = self.clone();
         replace_if_some(&mut self.nickname, &query.nickname);
         replace_if_some(&mut self.email, &query.email);

@@ -19,7 +19,16 @@ use super::{
 
 /// Every route roomgate answers; used by the server and by tests alike.
 pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
-    cfg.service(resource("/healthz").route(get_or_head().to(health::healthz)))
+    // The room pages first: the router tries routes in order, and these are nearly all
+    // the traffic (a plain link then costs one pattern match instead of eleven).
+    cfg.service(resource("/room/{license}").route(get_or_head().to(room::room_page)))
+        // Before the role route, so that these are not taken for role hashes.
+        .service(resource("/room/{license}/join").route(web::post().to(join::join)))
+        .service(
+            resource("/room/{license}/calendar.ics")
+                .route(get_or_head().to(calendar::attendee_calendar)),
+        )
+        .service(resource("/healthz").route(get_or_head().to(health::healthz)))
         .service(resource("/readyz").route(get_or_head().to(health::readyz)))
         .service(resource("/theme.css").route(get_or_head().to(assets::theme_css)))
         .service(resource("/favicon.ico").route(get_or_head().to(favicon)))
@@ -62,13 +71,6 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
                     resource("/rooms/{license}/calendar.ics").route(web::get().to(admin::calendar)),
                 ),
         )
-        // Before the role route, so that these are not taken for role hashes.
-        .service(resource("/room/{license}/join").route(web::post().to(join::join)))
-        .service(
-            resource("/room/{license}/calendar.ics")
-                .route(get_or_head().to(calendar::attendee_calendar)),
-        )
-        .service(resource("/room/{license}").route(get_or_head().to(room::room_page)))
         .service(resource("/room/{license}/{role_hash}").route(get_or_head().to(room::room_page)));
 }
 
