@@ -7,7 +7,9 @@
 //! instance with the same `redis_url` and `prefix` shares it). [`Backend`] is the choice,
 //! made once from the settings; the parts above pick their implementation from it.
 
+pub mod changes;
 pub mod link;
+pub mod room_copies;
 pub mod sealed;
 pub mod used_once;
 

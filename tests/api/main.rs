@@ -12,6 +12,8 @@ mod fake_account;
 mod fake_vendor;
 mod faults;
 mod fleet;
+mod fleet_changes;
+mod fleet_copies;
 mod hardening_logs_and_dates;
 mod hardening_requests;
 mod hardening_sessions;
