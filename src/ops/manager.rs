@@ -2,7 +2,9 @@
 //! personal invitations, and calendar files.
 //!
 //! Every link comes out on `server.public_url`. Every change invalidates the room in the
-//! directory cache, so the next page view shows it.
+//! directory cache, so the next page view shows it: here at once, and in fleet mode on
+//! every other instance too (the directory publishes the change; the command line thus
+//! reaches running servers).
 //!
 //! A change is read, merged, written whole and read back: the vendor may replace the
 //! record with what a `PUT` holds and answers 200 whatever it stored, so roomgate sends

@@ -19,6 +19,9 @@
 //!
 //! Each lookup is counted by what the cache did for it ([`CacheEvent`]).
 //!
+//! In fleet mode the instances share their fetches and the operators' changes
+//! ([`Fleet`], applied in `fleet_cache`); a cached room's page never waits for Redis.
+//!
 //! The vendor has no lookup by room key: an index of key → id is built by listing all
 //! widgets, and details come from `GET widgets/{id}`. A listing may miss rooms (closed
 //! ones, or those past an ignored `page`), so every key listed is also remembered
@@ -34,50 +37,27 @@ use std::{
     time::{Duration, Instant},
 };
 
-use chrono::{DateTime, Utc};
 use moka::future::Cache;
 
+pub use super::cache_policy::CachePolicy;
 use super::{
-    answers::{found, hold_until, is_gone, still_has_key},
+    answers::{found, is_gone, still_has_key},
     cache_events::CacheEvent,
+    fleet::Fleet,
     known_keys::KnownKeys,
     lookup::{Lookup, RoomSource, Unavailable},
+    vendor_wait::VendorWait,
 };
 use crate::{
     domain::{Clock, LicensePattern, Readiness},
-    settings::CacheSettings,
     vendor::{
         Api, ApiError,
         models::{Index, Widget},
     },
 };
 
-/// The cache's timing rules.
-#[derive(Debug, Clone, Copy)]
-pub struct CachePolicy {
-    pub ttl: Duration,
-    pub max_stale: Duration,
-    pub negative_ttl: Duration,
-    pub index_min_interval: Duration,
-    pub capacity: u64,
-    pub negative_capacity: u64,
-}
-
-impl From<&CacheSettings> for CachePolicy {
-    fn from(c: &CacheSettings) -> Self {
-        CachePolicy {
-            ttl: Duration::from_secs(c.ttl_secs),
-            max_stale: Duration::from_secs(c.max_stale_secs),
-            negative_ttl: Duration::from_secs(c.negative_ttl_secs),
-            index_min_interval: Duration::from_secs(c.index_min_interval_secs),
-            capacity: c.capacity,
-            negative_capacity: c.negative_capacity,
-        }
-    }
-}
-
 /// The last listing of the vendor's rooms.
-struct Listing {
+pub(super) struct Listing {
     at: Instant,
     /// Why it failed, if it did: until the next listing, unknown keys answer this error
     /// (503), not "no such room", which would be remembered as such.
@@ -86,17 +66,38 @@ struct Listing {
 
 /// One cached room (found, or gone since) and when it was fetched.
 #[derive(Debug)]
-struct Entry {
-    lookup: Lookup,
-    fetched: Instant,
+pub(super) struct Entry {
+    pub(super) lookup: Lookup,
+    /// When the vendor answered (for a copy from the fleet: when it answered the
+    /// instance that fetched it).
+    pub(super) fetched: Instant,
     /// The last background refresh failed: serving it now is stale-if-error. Set in
     /// place, since inserting the entry again would restart its time to live.
-    refresh_failed: AtomicBool,
+    pub(super) refresh_failed: AtomicBool,
+    /// Changes may have been missed (see `fleet`): served as if past its TTL.
+    pub(super) stale: AtomicBool,
+}
+
+impl Entry {
+    /// An entry of `lookup`, as the vendor answered it at `fetched`.
+    pub(super) fn new(lookup: Lookup, fetched: Instant) -> Self {
+        Entry {
+            lookup,
+            fetched,
+            refresh_failed: AtomicBool::new(false),
+            stale: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether it is due for a refresh.
+    fn past(&self, ttl: Duration) -> bool {
+        self.stale.load(Ordering::Relaxed) || self.fetched.elapsed() >= ttl
+    }
 }
 
 /// Why a fetch brought no room to cache.
 #[derive(Debug, thiserror::Error)]
-enum Miss {
+pub(super) enum Miss {
     /// The vendor has no room with this key: remembered in the negative cache.
     #[error("no such room")]
     NotFound,
@@ -126,50 +127,47 @@ enum Checked {
     Other,
 }
 
-/// The vendor asked us to wait: until when, and what it answered.
-#[derive(Debug)]
-struct Hold {
-    until: DateTime<Utc>,
-    error: ApiError,
-}
-
 /// Rooms of the vendor API behind the cache.
 #[derive(Clone)]
 pub struct Directory {
     inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     api: Api,
     pattern: LicensePattern,
-    policy: CachePolicy,
+    pub(super) policy: CachePolicy,
     /// Rooms the vendor has, or had (gone).
-    rooms: Cache<String, Arc<Entry>>,
+    pub(super) rooms: Cache<String, Arc<Entry>>,
     /// Keys the vendor has no room for, each for `negative_ttl`.
-    missing: Cache<String, ()>,
+    pub(super) missing: Cache<String, ()>,
     index: RwLock<Arc<Index>>,
     /// When the index was last listed, and how that went; the lock makes listings
     /// single-flight.
-    index_listed: tokio::sync::Mutex<Option<Listing>>,
+    pub(super) index_listed: tokio::sync::Mutex<Option<Listing>>,
     /// Keys with a background refresh under way.
     refreshing: Mutex<HashSet<String>>,
     /// Every key listed so far, with its id: found again when a listing lacks it.
     known: Arc<dyn KnownKeys>,
     /// While the vendor asked us to wait: lookups fail fast instead of calling it.
-    hold: Mutex<Option<Hold>>,
+    wait: VendorWait,
     /// The vendor's waits are counted on the application's clock.
     clock: Clock,
+    /// The other instances: their changes and their copies (nobody, by default).
+    pub(super) fleet: Fleet,
 }
 
 impl Directory {
     /// A directory over `api` with `policy`; room keys of the index must match `pattern`.
-    /// `known` remembers every key listed; `clock` counts the vendor's `Retry-After`.
+    /// `known` remembers every key listed; `clock` counts the vendor's `Retry-After`;
+    /// `fleet` shares changes and copies with the other instances.
     pub fn new(
         api: Api,
         pattern: LicensePattern,
         policy: CachePolicy,
         known: Arc<dyn KnownKeys>,
         clock: Clock,
+        fleet: Fleet,
     ) -> Self {
         let rooms = Cache::builder()
             .max_capacity(policy.capacity)
@@ -191,8 +189,9 @@ impl Directory {
                 index_listed: tokio::sync::Mutex::new(None),
                 refreshing: Mutex::new(HashSet::new()),
                 known,
-                hold: Mutex::new(None),
+                wait: VendorWait::default(),
                 clock,
+                fleet,
             }),
         }
     }
@@ -202,10 +201,15 @@ impl Directory {
         &self.inner.api
     }
 
-    /// Forgets `license`, so the next view fetches it again (after an operator's change).
+    pub(super) fn inner(&self) -> &Arc<Inner> {
+        &self.inner
+    }
+
+    /// Forgets `license`, so the next view fetches it again (after an operator's change),
+    /// here at once, then on the other instances of the fleet.
     pub async fn invalidate(&self, license: &str) {
-        self.inner.rooms.invalidate(license).await;
-        self.inner.missing.invalidate(license).await;
+        self.inner.forget_room(license).await;
+        self.inner.fleet.room_changed(license).await;
     }
 
     /// How many rooms the cache holds (unknown keys apart), its pending work done first.
@@ -214,9 +218,11 @@ impl Directory {
         self.inner.rooms.entry_count()
     }
 
-    /// Forgets the index too, so a new room is found at once.
+    /// Forgets the index too, so a new room is found at once, here and on the other
+    /// instances.
     pub async fn invalidate_index(&self) {
-        *self.inner.index_listed.lock().await = None;
+        self.inner.forget_listing().await;
+        self.inner.fleet.index_changed().await;
     }
 
     /// The vendor id of `license`; with `fresh`, the rooms are listed again if the key is
@@ -229,7 +235,8 @@ impl Directory {
             && !inner.index_snapshot().contains_key(license)
             && inner.known.get(license).await.is_none()
         {
-            self.invalidate_index().await;
+            // Only this operator's call needs the new listing: the fleet is not told.
+            inner.force_listing().await;
         }
         Ok(match inner.locate(license).await? {
             Located::Listed(id) => Some(id),
@@ -246,8 +253,17 @@ impl Directory {
 impl RoomSource for Directory {
     async fn lookup(&self, license: &str) -> Result<Lookup, Unavailable> {
         let inner = &self.inner;
+        // No Redis here: a flag on first use, then the changes arrive in the background.
+        self.follow_changes();
+        let too_old = inner.policy.ttl.max(inner.policy.max_stale);
         if let Some(entry) = inner.rooms.get(license).await {
-            if entry.fetched.elapsed() >= inner.policy.ttl {
+            // A copy from the fleet came in already aged: its own age bounds it, not the
+            // time it has spent here.
+            if entry.fetched.elapsed() >= too_old {
+                inner.rooms.invalidate(license).await;
+                return self.lookup(license).await;
+            }
+            if entry.past(inner.policy.ttl) {
                 let failing =
                     entry.refresh_failed.load(Ordering::Relaxed) || inner.held().is_some();
                 self.refresh_in_background(license, &entry);
@@ -285,7 +301,7 @@ impl RoomSource for Directory {
                 Miss::NotFound => Ok(Lookup::NotFound),
                 Miss::Vendor(e) => Err(Unavailable {
                     reason: e.to_string(),
-                    retry_after_secs: inner.wait_secs(),
+                    retry_after_secs: inner.wait.wait_secs((inner.clock)()),
                 }),
             },
         }
@@ -341,7 +357,7 @@ impl Inner {
     /// Asks the vendor about `license`: its id from the index (or the memory of keys
     /// seen), then its details. A key without a room is remembered in the negative cache
     /// here, once per fetch.
-    async fn fetch(&self, license: &str) -> Result<Arc<Entry>, Miss> {
+    pub(super) async fn fetch_from_vendor(&self, license: &str) -> Result<Arc<Entry>, Miss> {
         let lookup = match self.locate(license).await? {
             Located::Unknown => {
                 self.missing.insert(license.to_owned(), ()).await;
@@ -362,11 +378,7 @@ impl Inner {
                 }
             },
         };
-        Ok(Arc::new(Entry {
-            lookup,
-            fetched: Instant::now(),
-            refresh_failed: AtomicBool::new(false),
-        }))
+        Ok(Arc::new(Entry::new(lookup, Instant::now())))
     }
 
     /// Where the vendor id of `license` comes from: the index, else the memory of keys
@@ -397,26 +409,30 @@ impl Inner {
         if let Some(error) = self.held() {
             return Err(error);
         }
-        // Counted even when the listing fails: a failing vendor is not asked more often.
-        let widgets = match self.ask(self.api.all_widgets()).await {
-            Ok(widgets) => widgets,
-            Err(e) => {
-                *listed = Some(Listing {
-                    at: Instant::now(),
-                    failure: Some(e.clone()),
-                });
-                return Err(e);
+        let (index, at) = match self.shared_index().await {
+            Some(shared) => shared,
+            None => {
+                // Counted even when it fails: a failing vendor is not asked more often.
+                let widgets = match self.ask(self.api.all_widgets()).await {
+                    Ok(widgets) => widgets,
+                    Err(e) => {
+                        *listed = Some(Listing {
+                            at: Instant::now(),
+                            failure: Some(e.clone()),
+                        });
+                        return Err(e);
+                    }
+                };
+                let index: Index = widgets
+                    .into_iter()
+                    .filter_map(|w| Some((w.token.filter(|t| self.pattern.matches(t))?, w.id)))
+                    .collect();
+                tracing::debug!(rooms = index.len(), "room index listed");
+                self.copy_index(&index);
+                (index, Instant::now())
             }
         };
-        *listed = Some(Listing {
-            at: Instant::now(),
-            failure: None,
-        });
-        let index: Index = widgets
-            .into_iter()
-            .filter_map(|w| Some((w.token.filter(|t| self.pattern.matches(t))?, w.id)))
-            .collect();
-        tracing::debug!(rooms = index.len(), "room index listed");
+        *listed = Some(Listing { at, failure: None });
         let id = index.get(license).copied();
         let seen: Vec<(String, u64)> = index.iter().map(|(k, id)| (k.clone(), *id)).collect();
         *self.index.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(index);
@@ -451,39 +467,15 @@ impl Inner {
             return Err(error);
         }
         let result = call.await;
-        if let Err(error) = &result
-            && let Some(until) = hold_until((self.clock)(), error)
-        {
-            let mut hold = self.hold.lock().unwrap_or_else(|e| e.into_inner());
-            if hold.as_ref().is_none_or(|h| h.until < until) {
-                tracing::warn!(error = %error, %until, "the vendor asks us to wait; room lookups make no calls until then");
-                *hold = Some(Hold {
-                    until,
-                    error: error.clone(),
-                });
-            }
+        if let Err(error) = &result {
+            self.wait.note((self.clock)(), error);
         }
         result
     }
 
     /// The vendor's answer while its wait runs.
     fn held(&self) -> Option<ApiError> {
-        let now = (self.clock)();
-        let hold = self.hold.lock().unwrap_or_else(|e| e.into_inner());
-        hold.as_ref()
-            .filter(|h| now < h.until)
-            .map(|h| h.error.clone())
-    }
-
-    /// Whole seconds of the vendor's wait still to run, if one runs.
-    fn wait_secs(&self) -> Option<u64> {
-        let now = (self.clock)();
-        let hold = self.hold.lock().unwrap_or_else(|e| e.into_inner());
-        let left = hold.as_ref()?.until - now;
-        let millis = u64::try_from(left.num_milliseconds())
-            .ok()
-            .filter(|m| *m > 0)?;
-        Some(millis.div_ceil(1000))
+        self.wait.held((self.clock)())
     }
 
     fn index_snapshot(&self) -> Arc<Index> {

@@ -6,12 +6,14 @@ use std::sync::Arc;
 use super::{
     catalog::Catalog,
     directory::{CachePolicy, Directory},
+    fleet::Fleet,
     known_keys::{self, FileKnownKeys},
     lookup::RoomSource,
 };
 use crate::{
     domain::Clock,
     settings::{RoomSourceKind, Settings},
+    shared::Backend,
     vendor::build_api,
 };
 
@@ -58,6 +60,9 @@ pub async fn build_source(settings: &Settings, clock: Clock) -> Result<Source, S
             let api = build_api(settings, clock.clone())
                 .await
                 .map_err(|e| SourceError(vec![e]))?;
+            // A link of its own (they connect lazily): the command line has no server.
+            let backend =
+                Backend::from_settings(&settings.shared).map_err(|e| SourceError(vec![e]))?;
             let path = known_keys::path_beside(&settings.api.token_file);
             let known = FileKnownKeys::open(&path, known_keys::CAPACITY)
                 .map_err(|e| SourceError(vec![e.to_string()]))?;
@@ -68,6 +73,7 @@ pub async fn build_source(settings: &Settings, clock: Clock) -> Result<Source, S
                 CachePolicy::from(&settings.cache),
                 Arc::new(known),
                 clock,
+                Fleet::of(&backend),
             )))
         }
     }

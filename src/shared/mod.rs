@@ -7,9 +7,11 @@
 //! instance with the same `redis_url` and `prefix` shares it). [`Backend`] is the choice,
 //! made once from the settings; the parts above pick their implementation from it.
 
+pub mod changes;
 pub mod limits;
 pub mod link;
 pub mod one_time;
+pub mod room_copies;
 pub mod sealed;
 pub mod used_once;
 

@@ -12,6 +12,8 @@ mod fake_account;
 mod fake_vendor;
 mod faults;
 mod fleet;
+mod fleet_changes;
+mod fleet_copies;
 mod fleet_limits;
 mod fleet_once;
 mod hardening_logs_and_dates;
