@@ -9,6 +9,7 @@
 
 pub mod link;
 pub mod sealed;
+pub mod token_record;
 pub mod used_once;
 
 use std::sync::Arc;

@@ -12,6 +12,7 @@ mod fake_account;
 mod fake_vendor;
 mod faults;
 mod fleet;
+mod fleet_tokens;
 mod hardening_logs_and_dates;
 mod hardening_requests;
 mod hardening_sessions;
