@@ -13,6 +13,7 @@ pub mod link;
 pub mod one_time;
 pub mod room_copies;
 pub mod sealed;
+pub mod token_record;
 pub mod used_once;
 
 use std::sync::Arc;

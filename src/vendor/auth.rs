@@ -3,57 +3,51 @@
 //! - Login mode (`api.auth = "login"`): `POST auth/login` with the client id and secret.
 //! - OAuth mode (`api.auth = "oauth"`): tokens from the operator's authorization, kept in
 //!   a [`TokenStore`] and refreshed at `oauth/access_token/refresh`.
+//! - Fleet mode (`shared.backend = "redis"`, either sign-in): the token lives in the
+//!   fleet's shared record instead ([`FleetTokens`]), renewed by one instance for all.
 //!
 //! Only one sign-in runs at a time however many calls need a token (the state sits
-//! behind an async mutex). A token is renewed `api.refresh_skew_secs` before it runs out,
-//! and on a 401 ([`Api`] retries the call once). Repeated failures back off, doubling up
-//! to `api.auth_backoff_max_secs`, and calls fail fast meanwhile instead of hammering
-//! the vendor.
+//! behind an async mutex). A token is renewed `api.refresh_skew_secs` before it runs out
+//! (in a fleet, plus a random part of half that window, so instances do not all come at
+//! once), and on a 401 ([`super::Api`] retries the call once). Repeated failures back
+//! off, doubling up to `api.auth_backoff_max_secs`, and calls fail fast meanwhile instead
+//! of hammering the vendor.
+//!
+//! In a fleet, an instance that needs a token reads the record first, so a connection or
+//! a renewal made elsewhere reaches it on its next call; while its own token is good it
+//! reads nothing (pages never wait for Redis). While Redis is unreachable an OAuth token
+//! is never refreshed (it may rotate, and two refreshes would disconnect the account): it
+//! is used up to its real end, then the room cache serves what it holds. A login token
+//! can always be had again, so login mode logs in alone then.
 
-use std::sync::{
-    Arc,
-    atomic::{AtomicU8, Ordering},
-};
+use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
 use super::{
-    client::{Client, Form},
+    auth_state::{State, clear_failures, gate, renew_at},
+    client::Client,
+    credentials::{Credentials, NOT_CONNECTED, RECONNECT_NEEDED, refused},
     error::ApiError,
-    listing::{Oddity, Paging, WidgetsPage},
-    models::{Account, CreatedWidget, PersonalLink, TokenAnswer, Widget, WidgetSummary},
+    fleet_tokens::{FleetError, FleetTokens, Held, Renewal, takeable},
+    models::TokenAnswer,
     token_store::{OAuthTokens, TokenStore},
 };
 use crate::{
     domain::{Clock, Readiness},
     settings::{ApiAuth, ApiSettings},
+    shared::Unreachable,
 };
 
-/// Lifetime assumed when the vendor does not say.
-const DEFAULT_TOKEN_SECS: u64 = 3600;
-
-/// The vendor credentials.
-enum Mode {
-    Login,
-    OAuth { store: Arc<dyn TokenStore> },
-}
-
-/// The current token and the failure record.
-#[derive(Default)]
-struct State {
-    access: Option<SecretString>,
-    refresh: Option<SecretString>,
-    /// Unix seconds when `access` runs out.
-    expires_at: i64,
-    /// The token was refused: get a new one before the next call.
-    stale: bool,
-    failures: u32,
-    /// Unix seconds before which no sign-in is tried.
-    retry_at: i64,
-    last_error: Option<String>,
-    /// OAuth: the refresh token was refused; only a new connection helps.
-    reconnect_needed: bool,
+/// Where tokens are kept besides this process.
+pub enum Keep {
+    /// Nowhere (login mode of a single instance: a new login is always possible).
+    Nowhere,
+    /// The OAuth token store (a file).
+    Store(Arc<dyn TokenStore>),
+    /// The fleet's shared record.
+    Fleet(Arc<FleetTokens>),
 }
 
 /// Where the token stands, for the metrics.
@@ -68,100 +62,70 @@ pub struct TokenStatus {
 
 /// Provides bearer tokens for the vendor API.
 pub struct Auth {
-    client: Client,
-    mode: Mode,
-    client_id: String,
-    client_secret: SecretString,
+    credentials: Credentials,
+    keep: Keep,
     skew_secs: i64,
     backoff_max_secs: i64,
-    /// Token lifetimes and the backoff are counted on the application's clock.
-    clock: Clock,
     state: Mutex<State>,
 }
 
 impl Auth {
-    /// Sign-in as `api.auth` says. In OAuth mode the stored tokens are read now, so a
-    /// corrupt token file stops start-up.
+    /// Sign-in as `api.auth` says, keeping tokens in `keep`. With a token store the
+    /// stored tokens are read now, so a corrupt token file stops start-up; the fleet's
+    /// record is read when a token is first needed (Redis may be down at start-up).
     pub async fn new(
         client: Client,
         api: &ApiSettings,
-        store: Option<Arc<dyn TokenStore>>,
+        keep: Keep,
         clock: Clock,
     ) -> Result<Self, String> {
+        let skew_secs = i64::try_from(api.refresh_skew_secs).unwrap_or(600);
         let mut state = State::default();
-        let mode = match (api.auth, store) {
-            (ApiAuth::Login, _) => Mode::Login,
-            (ApiAuth::Oauth, Some(store)) => {
+        match (&keep, api.auth) {
+            (Keep::Store(store), ApiAuth::Oauth) => {
                 if let Some(tokens) = store.load().await.map_err(|e| e.to_string())? {
                     state.access = Some(tokens.access_token);
                     state.refresh = tokens.refresh_token;
                     state.expires_at = tokens.expires_at;
+                    state.renew_at = tokens.expires_at - skew_secs;
                 }
-                Mode::OAuth { store }
             }
-            (ApiAuth::Oauth, None) => return Err("api.auth = \"oauth\" needs a token store".into()),
-        };
+            (Keep::Nowhere, ApiAuth::Oauth) => {
+                return Err("api.auth = \"oauth\" needs a token store".into());
+            }
+            _ => {}
+        }
         Ok(Auth {
-            client,
-            mode,
-            client_id: api.client_id.clone(),
-            client_secret: api
-                .client_secret
-                .clone()
-                .unwrap_or_else(|| SecretString::from(String::new())),
-            skew_secs: i64::try_from(api.refresh_skew_secs).unwrap_or(600),
+            credentials: Credentials::new(client, api, clock),
+            keep,
+            skew_secs,
             backoff_max_secs: i64::try_from(api.auth_backoff_max_secs)
                 .unwrap_or(600)
                 .max(1),
-            clock,
             state: Mutex::new(state),
         })
     }
 
     /// The HTTP client this sign-in uses.
     pub fn client(&self) -> &Client {
-        &self.client
+        &self.credentials.client
     }
 
     /// A token to call the API with, signing in or refreshing first when needed.
     pub async fn bearer(&self) -> Result<SecretString, ApiError> {
         let mut state = self.state.lock().await;
-        let now = (self.clock)().timestamp();
-        if let Some(access) = &state.access
-            && !state.stale
-            && now < state.expires_at - self.skew_secs
-        {
-            return Ok(access.clone());
+        let now = self.credentials.now();
+        if let Keep::Fleet(fleet) = &self.keep {
+            return self.fleet_bearer(fleet, &mut state, now).await;
         }
-        if state.reconnect_needed {
-            return Err(ApiError::NotSignedIn(
-                "reconnect needed: the vendor refused the refresh token; open /oauth/connect"
-                    .into(),
-            ));
+        if let Some(access) = state.current(now) {
+            return Ok(access);
         }
-        if now < state.retry_at {
-            return Err(ApiError::NotSignedIn(format!(
-                "{}; next attempt in {} s",
-                state.last_error.as_deref().unwrap_or("signing in failed"),
-                state.retry_at - now
-            )));
+        if let Some(e) = gate(&state, now) {
+            return Err(e);
         }
-        match self.renew(&mut state).await {
-            Ok(token) => {
-                state.failures = 0;
-                state.retry_at = 0;
-                state.last_error = None;
-                Ok(token)
-            }
-            Err(e) => {
-                state.failures += 1;
-                let wait = (1_i64 << (state.failures - 1).min(20)).min(self.backoff_max_secs);
-                state.retry_at = now + wait;
-                state.last_error = Some(format!("signing in to the vendor failed: {e}"));
-                tracing::warn!(error = %e, failures = state.failures, retry_in_secs = wait, "vendor sign-in failed");
-                Err(e)
-            }
-        }
+        let renewed = self.renew(&mut state).await;
+        self.count(&mut state, now, renewed)
     }
 
     /// Where the token stands now, or `None` while a sign-in is under way: this never
@@ -175,6 +139,9 @@ impl Auth {
     }
 
     /// Marks `used` as refused (the vendor answered 401), so the next call gets a new one.
+    /// Only the token this instance holds is marked: a 401 for a token already replaced
+    /// renews nothing. In a fleet the next call also reads the record, and takes a token
+    /// another instance renewed before renewing anything itself.
     pub async fn invalidate(&self, used: &SecretString) {
         let mut state = self.state.lock().await;
         if state
@@ -186,14 +153,26 @@ impl Auth {
         }
     }
 
-    /// Stores tokens from a completed OAuth authorization and clears any failure.
+    /// Stores tokens from a completed OAuth authorization and clears any failure. In a
+    /// fleet they replace the record (a new generation), so every instance takes them.
     pub async fn connect(&self, answer: TokenAnswer) -> Result<(), ApiError> {
         let mut state = self.state.lock().await;
-        self.adopt(&mut state, answer).await?;
-        state.reconnect_needed = false;
-        state.failures = 0;
-        state.retry_at = 0;
-        state.last_error = None;
+        let tokens = self.credentials.tokens_of(answer, None);
+        match &self.keep {
+            Keep::Fleet(fleet) => {
+                let generation = fleet.replace(&tokens).await.map_err(|e| {
+                    ApiError::NotSignedIn(format!(
+                        "the connection could not be shared with the other instances ({e}); connect again"
+                    ))
+                })?;
+                self.take(&mut state, Held { generation, tokens });
+            }
+            _ => {
+                self.adopt(&mut state, tokens).await?;
+                clear_failures(&mut state);
+                state.reconnect_needed = false;
+            }
+        }
         Ok(())
     }
 
@@ -205,224 +184,270 @@ impl Auth {
             Err(other) => format!("signing in to the vendor failed: {other}"),
         };
         let state = self.state.lock().await;
-        let code = match &self.mode {
-            Mode::OAuth { .. } if state.reconnect_needed => "reconnect_needed",
-            Mode::OAuth { .. } if state.refresh.is_none() && state.access.is_none() => {
-                "not_connected"
-            }
-            _ => "vendor_sign_in_failed",
+        let oauth = self.credentials.mode == ApiAuth::Oauth;
+        let code = match () {
+            () if oauth && state.shared_blocked => TOKEN_REFRESH_NEEDS_SHARED_STATE,
+            () if oauth && state.reconnect_needed => "reconnect_needed",
+            () if oauth && state.refresh.is_none() && state.access.is_none() => "not_connected",
+            () => "vendor_sign_in_failed",
         };
         Readiness::NotReady { code, detail }
     }
 
-    /// Gets a new access token: log in, or refresh the OAuth token.
-    async fn renew(&self, state: &mut State) -> Result<SecretString, ApiError> {
-        let answer = match &self.mode {
-            Mode::Login => {
-                self.client
-                    .login(&self.client_id, &self.client_secret)
-                    .await?
+    /// Records how a sign-in went (the backoff), and passes its answer on.
+    fn count(
+        &self,
+        state: &mut State,
+        now: i64,
+        renewed: Result<SecretString, ApiError>,
+    ) -> Result<SecretString, ApiError> {
+        match renewed {
+            Ok(token) => {
+                clear_failures(state);
+                Ok(token)
             }
-            Mode::OAuth { .. } => {
-                let Some(refresh) = state.refresh.clone() else {
-                    return Err(ApiError::NotSignedIn(
-                        "not connected: an operator must open /oauth/connect".into(),
-                    ));
-                };
-                match self
-                    .client
-                    .refresh(&self.client_id, &self.client_secret, &refresh)
-                    .await
-                {
-                    Ok(answer) => answer,
-                    Err(
-                        e @ (ApiError::Unauthorized { .. }
-                        | ApiError::Validation { .. }
-                        | ApiError::Vendor {
-                            status: 400..=499, ..
-                        }),
-                    ) => {
-                        // The stored tokens stay as they are: an operator may want to
-                        // look at them, and a reconnect replaces them anyway.
-                        state.reconnect_needed = true;
-                        tracing::error!(error = %e, "the vendor refused the OAuth refresh token; reconnect at /oauth/connect");
-                        return Err(ApiError::NotSignedIn(
-                            "reconnect needed: the vendor refused the refresh token; open /oauth/connect".into(),
-                        ));
-                    }
-                    Err(e) => return Err(e),
-                }
+            Err(e) => {
+                state.failures += 1;
+                let wait = (1_i64 << (state.failures - 1).min(20)).min(self.backoff_max_secs);
+                state.retry_at = now + wait;
+                state.last_error = Some(format!("signing in to the vendor failed: {e}"));
+                tracing::warn!(error = %e, failures = state.failures, retry_in_secs = wait, "vendor sign-in failed");
+                Err(e)
             }
-        };
-        self.adopt(state, answer).await
+        }
     }
 
-    /// Takes a token answer as the current token (and stores it in OAuth mode).
+    /// Gets a new access token for this instance alone: log in, or refresh the OAuth
+    /// token, and keep it.
+    async fn renew(&self, state: &mut State) -> Result<SecretString, ApiError> {
+        match self.credentials.fetch(state.refresh.clone()).await {
+            Ok(tokens) => self.adopt(state, tokens).await,
+            Err(e) if self.credentials.mode == ApiAuth::Oauth && refused(&e) => {
+                Err(self.refresh_refused(state, &e))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The refresh token was refused: stop trying until an operator connects again. The
+    /// stored tokens stay as they are (an operator may want to look at them, and a
+    /// reconnect replaces them anyway).
+    fn refresh_refused(&self, state: &mut State, e: &ApiError) -> ApiError {
+        state.reconnect_needed = true;
+        tracing::error!(error = %e, "the vendor refused the OAuth refresh token; reconnect at /oauth/connect");
+        ApiError::NotSignedIn(RECONNECT_NEEDED.into())
+    }
+
+    /// Takes `tokens` as the current token (and stores them in OAuth mode).
     async fn adopt(
         &self,
         state: &mut State,
-        answer: TokenAnswer,
+        tokens: OAuthTokens,
     ) -> Result<SecretString, ApiError> {
-        let lifetime = answer.expires_in_secs.unwrap_or(DEFAULT_TOKEN_SECS);
-        let expires_at =
-            (self.clock)().timestamp() + i64::try_from(lifetime).unwrap_or(i64::MAX / 2);
-        let refresh = answer.refresh_token.or_else(|| state.refresh.clone());
-        if let Mode::OAuth { store } = &self.mode {
+        if let Keep::Store(store) = &self.keep {
             store
-                .save(&OAuthTokens {
-                    access_token: answer.access_token.clone(),
-                    refresh_token: refresh.clone(),
-                    expires_at,
-                })
+                .save(&tokens)
                 .await
                 .map_err(|e| ApiError::NotSignedIn(e.to_string()))?;
         }
-        state.access = Some(answer.access_token.clone());
-        state.refresh = refresh;
-        state.expires_at = expires_at;
+        state.renew_at = tokens.expires_at - self.skew_secs;
+        state.access = Some(tokens.access_token.clone());
+        state.refresh = tokens.refresh_token;
+        state.expires_at = tokens.expires_at;
         state.stale = false;
-        Ok(answer.access_token)
+        Ok(tokens.access_token)
     }
-}
 
-/// The vendor API with sign-in: every call carries a token, and a call refused with 401
-/// is retried once with a new token.
-#[derive(Clone)]
-pub struct Api {
-    auth: Arc<Auth>,
-    /// The paging oddities already warned about (bits of [`Oddity`]): each is logged
-    /// once per process, not on every listing.
-    warned: Arc<AtomicU8>,
-}
-
-impl Api {
-    /// The API behind `auth`.
-    pub fn new(auth: Arc<Auth>) -> Self {
-        Api {
-            auth,
-            warned: Arc::new(AtomicU8::new(0)),
+    /// Fleet mode: the token of this instance while it is good, else the record's when
+    /// it is newer and good, else a renewal under the fleet's lock.
+    async fn fleet_bearer(
+        &self,
+        fleet: &Arc<FleetTokens>,
+        state: &mut State,
+        now: i64,
+    ) -> Result<SecretString, ApiError> {
+        if let Some(access) = state.current(now) {
+            self.save_unsaved(fleet, state).await;
+            return Ok(access);
         }
-    }
-
-    /// The sign-in (for OAuth connection and readiness).
-    pub fn auth(&self) -> &Arc<Auth> {
-        &self.auth
-    }
-
-    /// The HTTP client.
-    pub fn client(&self) -> &Client {
-        self.auth.client()
-    }
-
-    /// Runs `call` with a token; on 401 once more with a new token.
-    pub async fn with_token<T, F, Fut>(&self, call: F) -> Result<T, ApiError>
-    where
-        F: Fn(Client, SecretString) -> Fut,
-        Fut: std::future::Future<Output = Result<T, ApiError>>,
-    {
-        let token = self.auth.bearer().await?;
-        match call(self.client().clone(), token.clone()).await {
-            Err(ApiError::Unauthorized { .. }) => {
-                self.auth.invalidate(&token).await;
-                let token = self.auth.bearer().await?;
-                call(self.client().clone(), token).await
+        if !self.save_unsaved(fleet, state).await {
+            // This instance holds the newest tokens and Redis cannot take them: renewing
+            // from the record would use a refresh token already rotated away.
+            return self.without_fleet(fleet, state, now, None).await;
+        }
+        let own = held_here(state);
+        match fleet.read().await {
+            Ok(Some(held)) if takeable(own.as_ref(), &held, self.fresh(&held.tokens, now)) => {
+                return Ok(self.take(state, held));
             }
-            other => other,
+            Ok(None) if fleet.rotating() && state.refresh.is_none() => {
+                // Nothing to refresh from: no lock, no vendor call, until someone connects.
+                state.shared_blocked = false;
+                return Err(ApiError::NotSignedIn(NOT_CONNECTED.into()));
+            }
+            Ok(_) => state.shared_blocked = false,
+            Err(e) => return self.without_fleet(fleet, state, now, Some(e)).await,
+        }
+        if let Some(e) = gate(state, now) {
+            return state.usable(now).ok_or(e);
+        }
+        let outcome = self.fleet_renewal(fleet, state).await;
+        match outcome {
+            Ok(Renewal::Adopted(held)) => Ok(self.take(state, held)),
+            Ok(Renewal::Renewed { held, saved }) => {
+                let base = held.generation;
+                let token = self.take(state, held);
+                if !saved {
+                    state.unsaved = Some(base);
+                }
+                Ok(token)
+            }
+            Err(FleetError::Unreachable(e)) => self.without_fleet(fleet, state, now, Some(e)).await,
+            Err(FleetError::Busy) => state
+                .usable(now)
+                .ok_or_else(|| ApiError::NotSignedIn(FleetError::Busy.to_string())),
+            Err(FleetError::Vendor(e)) => {
+                let e = if self.credentials.mode == ApiAuth::Oauth && refused(&e) {
+                    self.refresh_refused(state, &e)
+                } else {
+                    e
+                };
+                let counted = self.count(state, now, Err(e));
+                match state.usable(now) {
+                    Some(token) => Ok(token),
+                    None => counted,
+                }
+            }
         }
     }
 
-    /// Every widget the vendor lists, each once, paging as [`Paging`] decides: however
-    /// the vendor treats `page` and `limit`, a listing makes a bounded number of calls.
-    pub async fn all_widgets(&self) -> Result<Vec<WidgetSummary>, ApiError> {
-        super::call_metrics::listed();
-        let mut paging = Paging::new(super::client::PAGE_SIZE);
-        let mut next = Some(1);
-        while let Some(page) = next {
-            let answer = self
-                .with_token(|c, t| async move { c.widgets_page(&t, page).await })
-                .await;
-            let batch = match answer {
-                Ok(batch) => batch,
-                // Some APIs answer a page past the end with 404: that is the end. On the
-                // first page it means the listing itself failed.
-                Err(ApiError::NotFound { .. }) if page > 1 => WidgetsPage::default(),
-                Err(e) => return Err(e),
-            };
-            next = paging.add(batch);
+    /// Runs the fleet's renewal in a task of its own: if the caller goes away (a visitor
+    /// closed the page), the vendor call still ends and its answer is written, because a
+    /// rotated refresh token exists nowhere else.
+    async fn fleet_renewal(
+        &self,
+        fleet: &Arc<FleetTokens>,
+        state: &State,
+    ) -> Result<Renewal, FleetError> {
+        let fleet = fleet.clone();
+        let local = held_here(state);
+        let credentials = self.credentials.clone();
+        let skew = self.skew_secs;
+        let task = tokio::spawn(async move {
+            let judge = credentials.clone();
+            let fresh = move |t: &OAuthTokens| judge.now() < t.expires_at - skew;
+            fleet
+                .renew(local, fresh, |current| async move {
+                    credentials
+                        .fetch(current.and_then(|t| t.refresh_token))
+                        .await
+                })
+                .await
+        });
+        task.await.unwrap_or_else(|_| {
+            Err(FleetError::Unreachable(Unreachable(
+                "the token renewal stopped".into(),
+            )))
+        })
+    }
+
+    /// Fleet mode with Redis unreachable: a login token is had alone; an OAuth token is
+    /// used up to its end and never refreshed.
+    async fn without_fleet(
+        &self,
+        fleet: &FleetTokens,
+        state: &mut State,
+        now: i64,
+        why: Option<Unreachable>,
+    ) -> Result<SecretString, ApiError> {
+        if !fleet.rotating() {
+            if let Some(access) = state.current(now) {
+                return Ok(access);
+            }
+            if let Some(e) = gate(state, now) {
+                return state.usable(now).ok_or(e);
+            }
+            let renewed = self.renew(state).await;
+            // Not from the record: when Redis is back, the record's token is taken.
+            state.generation = None;
+            return self.count(state, now, renewed);
         }
-        tracing::debug!(
-            pages = ?paging.sizes(),
-            repeats = ?paging.repeats(),
-            total = ?paging.total(),
-            "widgets listed"
-        );
-        self.warn_once(&paging);
-        Ok(paging.into_widgets())
-    }
-
-    /// Logs what the vendor's paging did differently from what was asked, once per kind
-    /// of oddity for the life of this API (of the process, in practice).
-    fn warn_once(&self, paging: &Paging) {
-        let found = paging.oddities();
-        let bits = found.iter().fold(0, |bits, o| bits | o.bit());
-        let before = self.warned.fetch_or(bits, Ordering::Relaxed);
-        if bits & !before == 0 {
-            return;
+        if !state.shared_blocked {
+            state.shared_blocked = true;
+            let why = why.map(|e| e.to_string()).unwrap_or_default();
+            tracing::warn!(error = %why, "the OAuth token is due but the shared state is unreachable: not refreshed without the fleet's lock; serving the cache");
         }
-        let problems: Vec<&str> = Oddity::ALL
-            .iter()
-            .filter(|o| found.contains(o))
-            .map(|o| o.describe())
-            .collect();
-        tracing::warn!(
-            problems = ?problems,
-            limit = super::client::PAGE_SIZE,
-            pages = ?paging.sizes(),
-            repeats = ?paging.repeats(),
-            total = ?paging.total(),
-            "the vendor's room listing does not page as asked; listings stop early instead \
-             of looping (said once per process)"
-        );
+        state.usable(now).ok_or_else(|| {
+            ApiError::NotSignedIn(
+                "the OAuth token ran out and the shared state is unreachable: a rotating refresh token is used only under the fleet's lock"
+                    .into(),
+            )
+        })
     }
 
-    /// One widget.
-    pub async fn widget(&self, id: u64) -> Result<Widget, ApiError> {
-        self.with_token(|c, t| async move { c.widget(&t, id).await })
-            .await
+    /// Writes tokens renewed while Redis was away; says whether nothing is left unsaved.
+    async fn save_unsaved(&self, fleet: &FleetTokens, state: &mut State) -> bool {
+        let (Some(base), Some(access)) = (state.unsaved, state.access.clone()) else {
+            return true;
+        };
+        let tokens = OAuthTokens {
+            access_token: access,
+            refresh_token: state.refresh.clone(),
+            expires_at: state.expires_at,
+        };
+        match fleet.write_if(base, &tokens).await {
+            Ok(Some(generation)) => {
+                state.generation = Some(generation);
+                state.unsaved = None;
+                true
+            }
+            Ok(None) => {
+                tracing::warn!(
+                    "the shared token record changed while this instance's renewal was unsaved; taking the record's tokens"
+                );
+                state.generation = None;
+                state.unsaved = None;
+                true
+            }
+            Err(_) => false,
+        }
     }
 
-    /// Creates a room.
-    pub async fn create_widget(&self, body: &Form) -> Result<CreatedWidget, ApiError> {
-        self.with_token(|c, t| async move { c.create_widget(&t, body).await })
-            .await
+    /// Whether the record's `tokens` need no renewal yet.
+    fn fresh(&self, tokens: &OAuthTokens, now: i64) -> bool {
+        now < tokens.expires_at - self.skew_secs
     }
 
-    /// Changes a room.
-    pub async fn update_widget(&self, id: u64, body: &Form) -> Result<(), ApiError> {
-        self.with_token(|c, t| async move { c.update_widget(&t, id, body).await })
-            .await
-    }
-
-    /// Deletes a room.
-    pub async fn delete_widget(&self, id: u64) -> Result<(), ApiError> {
-        self.with_token(|c, t| async move { c.delete_widget(&t, id).await })
-            .await
-    }
-
-    /// A personal link for one participant.
-    pub async fn personal_link(&self, id: u64, body: &Form) -> Result<PersonalLink, ApiError> {
-        self.with_token(|c, t| async move { c.personal_link(&t, id, body).await })
-            .await
-    }
-
-    /// The account the token belongs to.
-    pub async fn me(&self) -> Result<Account, ApiError> {
-        self.with_token(|c, t| async move { c.me(&t).await }).await
+    /// Takes tokens from the fleet's record (or just written to it) as the current ones.
+    fn take(&self, state: &mut State, held: Held) -> SecretString {
+        let t = held.tokens;
+        state.renew_at = renew_at(t.expires_at, self.skew_secs, rand::random::<f64>());
+        state.access = Some(t.access_token.clone());
+        state.refresh = t.refresh_token;
+        state.expires_at = t.expires_at;
+        state.generation = Some(held.generation);
+        state.unsaved = None;
+        state.stale = false;
+        state.reconnect_needed = false;
+        state.shared_blocked = false;
+        clear_failures(state);
+        t.access_token
     }
 }
 
-impl std::fmt::Debug for Api {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Api")
-    }
+/// The tokens this instance holds, with the record generation they came from (0: not
+/// from the record, so any fresh record is newer).
+fn held_here(state: &State) -> Option<Held> {
+    let access = state.access.clone()?;
+    Some(Held {
+        generation: state.generation.unwrap_or(0),
+        tokens: OAuthTokens {
+            access_token: access,
+            refresh_token: state.refresh.clone(),
+            expires_at: state.expires_at,
+        },
+    })
 }
+
+/// The `/readyz` reason while an OAuth token cannot be refreshed because Redis is down.
+pub const TOKEN_REFRESH_NEEDS_SHARED_STATE: &str = "token_refresh_needs_shared_state";

@@ -16,6 +16,7 @@ mod fleet_changes;
 mod fleet_copies;
 mod fleet_limits;
 mod fleet_once;
+mod fleet_tokens;
 mod hardening_logs_and_dates;
 mod hardening_requests;
 mod hardening_sessions;

@@ -2,7 +2,9 @@
 
 use actix_web::{HttpResponse, web};
 
-use crate::{domain::Readiness, web::state::AppState};
+use crate::{
+    domain::Readiness, vendor::auth::TOKEN_REFRESH_NEEDS_SHARED_STATE, web::state::AppState,
+};
 
 /// Always 200 while the process serves requests; calls nothing upstream.
 pub async fn healthz() -> HttpResponse {
@@ -17,16 +19,26 @@ pub async fn healthz() -> HttpResponse {
 ///
 /// In fleet mode it also says `"shared": "up"` or `"degraded"`: an instance whose Redis
 /// is down still serves what it holds, so it stays ready (taking it out of the load
-/// balancer would only move its visitors to instances with the same Redis).
+/// balancer would only move its visitors to instances with the same Redis). For the
+/// same reason an OAuth token that ran out while Redis is down (it is not refreshed
+/// without the fleet's lock) leaves the instance ready, serving its cache, with
+/// `"reason": "token_refresh_needs_shared_state"` beside `"shared": "degraded"`.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    let shared = state.shared.status().await;
     let mut body = match state.rooms.source.readiness().await {
         Readiness::Ready => serde_json::json!({ "ready": true }),
+        Readiness::NotReady { code, detail }
+            if code == TOKEN_REFRESH_NEEDS_SHARED_STATE && shared != Some("up") =>
+        {
+            tracing::warn!(reason = code, %detail, "degraded: serving the room cache");
+            serde_json::json!({ "ready": true, "reason": code })
+        }
         Readiness::NotReady { code, detail } => {
             tracing::warn!(reason = code, %detail, "not ready");
             serde_json::json!({ "ready": false, "reason": code })
         }
     };
-    if let Some(shared) = state.shared.status().await {
+    if let Some(shared) = shared {
         body["shared"] = shared.into();
     }
     if body["ready"] == true {
