@@ -109,6 +109,30 @@ impl RedisLink {
         Fut: Future<Output = redis::RedisResult<T>>,
     {
         let connection = self.connection()?;
+        self.run_on(connection, command).await
+    }
+
+    /// Asks Redis whether it answers, even while the link is down: `/readyz` must say
+    /// how Redis is now, not how it was a moment ago. Records the outcome like [`run`].
+    ///
+    /// [`run`]: RedisLink::run
+    pub async fn probe(&self) -> Result<(), Unreachable> {
+        self.run_on(self.connection.clone(), |mut c| async move {
+            redis::cmd("PING").query_async::<String>(&mut c).await
+        })
+        .await
+        .map(drop)
+    }
+
+    async fn run_on<T, F, Fut>(
+        &self,
+        connection: ConnectionManager,
+        command: F,
+    ) -> Result<T, Unreachable>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = redis::RedisResult<T>>,
+    {
         let answer = tokio::time::timeout(COMMAND_TIMEOUT, command(connection)).await;
         let result = match answer {
             Ok(Ok(value)) => Ok(value),

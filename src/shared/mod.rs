@@ -55,9 +55,10 @@ impl Backend {
     /// `"up"` or `"degraded"`.
     pub async fn status(&self) -> Option<&'static str> {
         let link = self.redis()?;
-        let answer = link
-            .run(|mut c| async move { redis::cmd("PING").query_async::<String>(&mut c).await })
-            .await;
-        Some(if answer.is_ok() { "up" } else { "degraded" })
+        Some(if link.probe().await.is_ok() {
+            "up"
+        } else {
+            "degraded"
+        })
     }
 }

@@ -185,8 +185,9 @@ async fn a_hundred_requests_on_an_expired_token_across_three_instances_refresh_i
     connect(&apps[0], &vendor, "AT-H1", "RT-H1").await;
     let ids: Vec<u64> = (1..=101).collect();
     listing(&vendor, &ids).await;
-    // Each instance lists the rooms once, with the first token.
-    detail(&vendor, 101, Some("AT-H1"), 200, 3).await;
+    // Each instance serves a room with the first token; its details may come from the
+    // fleet's shared copy (fleet_copies.rs), so one to three detail calls.
+    detail(&vendor, 101, Some("AT-H1"), 200, 1..=3).await;
     for app in &apps {
         assert_eq!(app.get_html(&format!("/room/{}", key(101))).await.0, 200);
     }
@@ -323,7 +324,8 @@ async fn while_redis_is_down_a_rotating_token_is_not_refreshed_and_seen_rooms_st
     let apps = oauth_fleet(&redis, &vendor, 2).await;
     connect(&apps[0], &vendor, "AT-D1", "RT-D1").await;
     listing(&vendor, &[1, 2]).await;
-    detail(&vendor, 1, Some("AT-D1"), 200, 2).await;
+    // The second instance may take the room from the fleet's copy.
+    detail(&vendor, 1, Some("AT-D1"), 200, 1..=2).await;
     for app in &apps {
         assert_eq!(app.get_html(&format!("/room/{}", key(1))).await.0, 200);
     }
@@ -358,8 +360,11 @@ async fn while_redis_is_down_a_rotating_token_is_not_refreshed_and_seen_rooms_st
     // The link waits out its short pause, then the fleet refreshes, once.
     let resumed = Instant::now();
     let mut status = 0;
+    // On the instance that listed the rooms itself: the other took room 1 from the
+    // fleet's copy, so room 2's key is new to it, and its listing failed during the
+    // pause (no token), which holds new keys off for cache.index_min_interval_secs.
     while resumed.elapsed() < Duration::from_secs(5) {
-        status = apps[1].get_html(&format!("/room/{}", key(2))).await.0;
+        status = apps[0].get_html(&format!("/room/{}", key(2))).await.0;
         if status == 200 {
             break;
         }
