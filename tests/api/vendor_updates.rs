@@ -508,3 +508,46 @@ async fn creating_a_room_without_a_password_sends_an_empty_password() {
     );
     assert_eq!(body["password_protected"], false);
 }
+
+#[tokio::test]
+async fn an_operator_call_for_a_listed_room_lists_nothing_again_and_one_for_a_new_key_does() {
+    // The rule of `Directory::vendor_id(…, fresh)`: a key neither listed nor remembered is
+    // looked for in a new listing at once (a room just created elsewhere), a listed one
+    // never (operators' calls must not turn into listings of the whole account).
+    let account = FakeAccount::start(2, 0, &[]).await;
+    let app = admin_app(account.env()).await;
+    let listings = || async { account.calls("GET", "/api/widgets").await.len() };
+
+    let (status, _) = call(&app, "GET", &format!("/room/{}", key_of(1)), None).await;
+    assert_eq!(status, 200);
+    let after_first_page = listings().await;
+    assert!(after_first_page >= 1, "the page listed the rooms");
+    for _ in 0..3 {
+        let (status, room) = call(
+            &app,
+            "PUT",
+            &format!("/admin/api/rooms/{}", key_of(2)),
+            Some(json!({"name": "Listed already"})),
+        )
+        .await;
+        assert_eq!(status, 200, "{room}");
+    }
+    assert_eq!(
+        listings().await,
+        after_first_page,
+        "a listed key needs no new listing"
+    );
+
+    let (status, _) = call(
+        &app,
+        "PUT",
+        "/admin/api/rooms/100-999-999",
+        Some(json!({"name": "Nobody"})),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert!(
+        listings().await > after_first_page,
+        "an unknown key is looked for in a new listing at once"
+    );
+}
