@@ -21,7 +21,7 @@ use std::{
 
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 
 use super::link::{COMMAND_TIMEOUT, RedisLink, Unreachable};
 
@@ -90,6 +90,9 @@ pub struct RedisChanges {
     me: String,
     /// Changes that could not be published yet.
     pending: Arc<Mutex<VecDeque<Change>>>,
+    /// Wakes the follower when a change is kept: it retries soon, not at the backstop
+    /// (a frozen Redis drops no connection, so no reconnect would remind it).
+    kept: Arc<Notify>,
 }
 
 impl RedisChanges {
@@ -99,6 +102,7 @@ impl RedisChanges {
             link,
             me: uuid::Uuid::new_v4().simple().to_string(),
             pending: Arc::default(),
+            kept: Arc::default(),
         }
     }
 }
@@ -113,6 +117,7 @@ impl Changes for RedisChanges {
                 pending.pop_front();
             }
             pending.push_back(change.clone());
+            self.kept.notify_one();
         }
     }
 
@@ -122,6 +127,7 @@ impl Changes for RedisChanges {
             link: self.link.clone(),
             me: self.me.clone(),
             pending: self.pending.clone(),
+            kept: self.kept.clone(),
             tx,
             position: Position::Since(now_ms().saturating_sub(START_MARGIN_MS)),
             epoch: None,
@@ -190,6 +196,7 @@ struct Follower {
     link: Arc<RedisLink>,
     me: String,
     pending: Arc<Mutex<VecDeque<Change>>>,
+    kept: Arc<Notify>,
     tx: mpsc::Sender<Heard>,
     position: Position,
     /// The fleet's epoch at this follower's last read: another one means Redis lost
@@ -219,6 +226,9 @@ impl Follower {
                     },
                     _ = tokio::time::sleep_until(next_read) => {
                         next_read = tokio::time::Instant::now() + self.catch_up().await;
+                    }
+                    _ = self.kept.notified() => {
+                        next_read = next_read.min(tokio::time::Instant::now() + RETRY);
                     }
                     _ = self.tx.closed() => return,
                 }

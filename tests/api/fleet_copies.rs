@@ -245,9 +245,12 @@ async fn with_redis_frozen_cached_pages_answer_at_once_and_new_ones_within_a_bou
     println!(
         "slowest cached page: Redis up {up:?}, Redis frozen {down:?}; a miss while frozen {miss:?}"
     );
+    // Generous for a debug build on 2 busy cores: that a cached page sends Redis nothing
+    // at all is proven by counting Redis's commands (above); here, that a frozen Redis
+    // holds no page for long.
     assert!(
-        down < Duration::from_millis(200),
+        down < Duration::from_secs(1),
         "no Redis on a cached page: {down:?}"
     );
-    assert!(miss < Duration::from_millis(800), "bounded: {miss:?}");
+    assert!(miss < Duration::from_secs(2), "bounded: {miss:?}");
 }

@@ -14,6 +14,7 @@ mod faults;
 mod fleet;
 mod fleet_changes;
 mod fleet_copies;
+mod fleet_frozen;
 mod fleet_limits;
 mod fleet_once;
 mod fleet_tokens;
