@@ -129,7 +129,7 @@ impl Changes for RedisChanges {
             pending: self.pending.clone(),
             kept: self.kept.clone(),
             tx,
-            position: Position::Since(now_ms().saturating_sub(START_MARGIN_MS)),
+            position: Position::Unknown,
             epoch: None,
         };
         tokio::spawn(follower.run());
@@ -185,6 +185,9 @@ async fn publish(link: &RedisLink, me: &str, change: &Change) -> Result<(), Unre
 /// Where a follower is in the stream.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Position {
+    /// Just started: the start is read from Redis's clock at the first read (this
+    /// instance's clock may differ from Redis's, and stream ids are Redis's time).
+    Unknown,
     /// No entry applied yet: every entry after this instant (Unix milliseconds) is new.
     Since(u64),
     /// The last entry applied; it must still be in the stream, or entries were missed.
@@ -334,7 +337,12 @@ impl Follower {
         let key = stream_key(&self.link);
         // From the last applied entry itself (XRANGE includes it): its presence proves
         // that nothing after it was trimmed.
+        if self.position == Position::Unknown {
+            self.position =
+                Position::Since(self.redis_now_ms().await?.saturating_sub(START_MARGIN_MS));
+        }
         let start = match &self.position {
+            Position::Unknown | Position::Since(0) => "-".to_owned(),
             Position::Since(ms) => format!("{ms}-0"),
             Position::At(id) => id.clone(),
         };
@@ -392,6 +400,15 @@ impl Follower {
             .await;
         }
         Ok(full)
+    }
+
+    /// Redis's clock in Unix milliseconds (`TIME`).
+    async fn redis_now_ms(&self) -> Result<u64, Unreachable> {
+        let (secs, micros): (u64, u64) = self
+            .link
+            .run(|mut c| async move { redis::cmd("TIME").query_async(&mut c).await })
+            .await?;
+        Ok(secs * 1000 + micros / 1000)
     }
 
     async fn hear(&self, heard: Heard) {
