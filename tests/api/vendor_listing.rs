@@ -312,3 +312,58 @@ async fn a_vendor_503_with_retry_after_is_passed_on_and_nothing_calls_the_vendor
     assert_eq!(status(&app.get(&format!("/room/{}", key_of(1))).await), 200);
     assert!(listing_calls(&account).await > 1);
 }
+
+/// A fresh app that remembers `key_of(1)` (from an earlier app on the same folder) while
+/// the listing no longer shows it (closed, and the unscoped listing hides closed rooms),
+/// after `detail` was mounted ahead of the account's answer for `GET widgets/1`.
+async fn remembered_unlisted(account: &FakeAccount, detail: ResponseTemplate) -> (TestApp, u16) {
+    let folder = tempfile::tempdir().unwrap();
+    let token_file = folder.path().join("tokens.json").display().to_string();
+    let settings = |e: &mut HashMap<String, String>| {
+        relist_at_once(e);
+        e.insert("ROOMGATE__API__TOKEN_FILE".into(), token_file.clone());
+    };
+    let key = key_of(1);
+    let first = spawn(account, settings).await;
+    assert_eq!(status(&first.get(&format!("/room/{key}")).await), 200);
+    let memory = folder.path().join("room-keys.json");
+    for _ in 0..100 {
+        if std::fs::read_to_string(&memory).is_ok_and(|m| m.contains(&key)) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    account.set(1, "status", json!("inactive"));
+    Mock::given(method("GET"))
+        .and(path("/api/widgets/1"))
+        .respond_with(detail)
+        .with_priority(1)
+        .mount(&account.server)
+        .await;
+    let fresh = spawn(account, settings).await;
+    let answer = status(&fresh.get(&format!("/room/{key}")).await);
+    drop(folder);
+    (fresh, answer)
+}
+
+#[tokio::test]
+async fn a_remembered_room_whose_check_fails_at_the_vendor_answers_503_not_404() {
+    let account = FakeAccount::start(3, 0, &[Quirk::UnscopedListsActiveOnly]).await;
+    let (_app, answer) = remembered_unlisted(
+        &account,
+        ResponseTemplate::new(500).set_body_string("<html>oops</html>"),
+    )
+    .await;
+    assert_eq!(answer, 503, "the vendor failed: the room may well exist");
+}
+
+#[tokio::test]
+async fn a_remembered_room_the_vendor_no_longer_has_answers_410_like_a_closed_one() {
+    let account = FakeAccount::start(3, 0, &[Quirk::UnscopedListsActiveOnly]).await;
+    let (_app, answer) = remembered_unlisted(
+        &account,
+        ResponseTemplate::new(404).set_body_json(json!({"error": {"message": "Not found"}})),
+    )
+    .await;
+    assert_eq!(answer, 410, "the vendor says it is gone: not a failure to retry");
+}
