@@ -365,5 +365,8 @@ async fn a_remembered_room_the_vendor_no_longer_has_answers_410_like_a_closed_on
         ResponseTemplate::new(404).set_body_json(json!({"error": {"message": "Not found"}})),
     )
     .await;
-    assert_eq!(answer, 410, "the vendor says it is gone: not a failure to retry");
+    assert_eq!(
+        answer, 410,
+        "the vendor says it is gone: not a failure to retry"
+    );
 }
