@@ -192,6 +192,34 @@ pub async fn all_serve(apps: &[TestApp], license: &str) {
     }
 }
 
+/// A new Redis, a vendor with rooms `ROOM` and `OTHER`, and `n` instances sharing the
+/// Redis in front of it, every one serving both rooms already.
+pub async fn serving_fleet(n: usize) -> (RedisServer, Vendor, LiveRooms, Vec<TestApp>) {
+    let redis = RedisServer::start().await;
+    let vendor = Vendor::start().await;
+    let live = LiveRooms::mount(&vendor).await;
+    let apps = api_fleet(&redis, &vendor, n, |_| {}).await;
+    all_serve(&apps, ROOM).await;
+    all_serve(&apps, OTHER).await;
+    (redis, vendor, live, apps)
+}
+
+/// Every app of `apps` answers `want` for `license` within [`NUDGE_BOUND`] of now: the
+/// change just made travelled by its nudge, not by the 30 s backstop.
+pub async fn reaches_at_nudge_speed(apps: &[TestApp], license: &str, want: u16) {
+    let published = Instant::now();
+    for app in apps {
+        time_until(app, license, want, Duration::from_secs(2))
+            .await
+            .expect("applied");
+    }
+    assert!(
+        published.elapsed() < NUDGE_BOUND,
+        "{:?}",
+        published.elapsed()
+    );
+}
+
 #[tokio::test]
 async fn a_room_closed_on_one_instance_is_closed_on_the_others_within_250_ms() {
     let redis = RedisServer::start().await;
@@ -280,12 +308,7 @@ async fn subscribed(redis: &RedisServer, n: i64) {
 
 #[tokio::test]
 async fn changes_still_arrive_after_the_subscription_is_killed() {
-    let redis = RedisServer::start().await;
-    let vendor = Vendor::start().await;
-    LiveRooms::mount(&vendor).await;
-    let apps = api_fleet(&redis, &vendor, 3, |_| {}).await;
-    all_serve(&apps, ROOM).await;
-    all_serve(&apps, OTHER).await;
+    let (redis, _vendor, _live, apps) = serving_fleet(3).await;
     let mut admin = redis.connection().await;
 
     // Subscriptions killed over and over while the change is published: its nudge is
@@ -323,27 +346,12 @@ async fn changes_still_arrive_after_the_subscription_is_killed() {
     assert_eq!(killed, 3, "each instance had a subscription");
     subscribed(&redis, 3).await;
     set_open(&apps[0], OTHER, false).await;
-    let published = Instant::now();
-    for app in &apps[1..] {
-        time_until(app, OTHER, 410, Duration::from_secs(2))
-            .await
-            .expect("applied");
-    }
-    assert!(
-        published.elapsed() < NUDGE_BOUND,
-        "{:?}",
-        published.elapsed()
-    );
+    reaches_at_nudge_speed(&apps[1..], OTHER, 410).await;
 }
 
 #[tokio::test]
 async fn after_redis_is_killed_and_restarted_changes_flow_again() {
-    let mut redis = RedisServer::start().await;
-    let vendor = Vendor::start().await;
-    LiveRooms::mount(&vendor).await;
-    let apps = api_fleet(&redis, &vendor, 3, |_| {}).await;
-    all_serve(&apps, ROOM).await;
-    all_serve(&apps, OTHER).await;
+    let (mut redis, _vendor, _live, apps) = serving_fleet(3).await;
 
     redis.kill();
     // The change is made and applied here; the fleet hears of it once Redis is back.
@@ -367,17 +375,7 @@ async fn after_redis_is_killed_and_restarted_changes_flow_again() {
     all_serve(&apps, OTHER).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     set_open(&apps[0], OTHER, false).await;
-    let published = Instant::now();
-    for app in &apps[1..] {
-        time_until(app, OTHER, 410, Duration::from_secs(2))
-            .await
-            .expect("applied");
-    }
-    assert!(
-        published.elapsed() < NUDGE_BOUND,
-        "{:?}",
-        published.elapsed()
-    );
+    reaches_at_nudge_speed(&apps[1..], OTHER, 410).await;
     for app in &apps {
         assert_eq!(app.get("/healthz").await.status(), 200, "nothing panicked");
     }
@@ -385,12 +383,7 @@ async fn after_redis_is_killed_and_restarted_changes_flow_again() {
 
 #[tokio::test]
 async fn after_flushall_cached_rooms_are_marked_stale_not_dropped() {
-    let redis = RedisServer::start().await;
-    let vendor = Vendor::start().await;
-    let live = LiveRooms::mount(&vendor).await;
-    let apps = api_fleet(&redis, &vendor, 2, |_| {}).await;
-    all_serve(&apps, ROOM).await;
-    all_serve(&apps, OTHER).await;
+    let (redis, vendor, live, apps) = serving_fleet(2).await;
 
     let mut admin = redis.connection().await;
     let _: () = redis::cmd("FLUSHALL")
@@ -443,17 +436,7 @@ async fn a_room_closed_from_the_command_line_is_closed_on_every_running_instance
         "{}",
         crate::helpers::text(&out.stderr)
     );
-    let published = Instant::now();
-    for app in &apps {
-        time_until(app, ROOM, 410, Duration::from_secs(2))
-            .await
-            .expect("the running servers heard of it");
-    }
-    assert!(
-        published.elapsed() < NUDGE_BOUND,
-        "{:?}",
-        published.elapsed()
-    );
+    reaches_at_nudge_speed(&apps, ROOM, 410).await;
 }
 
 #[tokio::test]

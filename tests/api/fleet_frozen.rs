@@ -5,20 +5,13 @@
 
 use std::time::{Duration, Instant};
 
-use crate::fake_vendor::Vendor;
 use crate::fleet_changes::{
-    LiveRooms, NUDGE_BOUND, OTHER, ROOM, all_serve, api_fleet, set_open, status, time_until,
+    NUDGE_BOUND, OTHER, ROOM, reaches_at_nudge_speed, serving_fleet, set_open, status, time_until,
 };
-use crate::redis_server::RedisServer;
 
 #[tokio::test]
 async fn a_redis_frozen_for_five_seconds_slows_no_page_and_loses_no_change() {
-    let redis = RedisServer::start().await;
-    let vendor = Vendor::start().await;
-    LiveRooms::mount(&vendor).await;
-    let apps = api_fleet(&redis, &vendor, 3, |_| {}).await;
-    all_serve(&apps, ROOM).await;
-    all_serve(&apps, OTHER).await;
+    let (redis, _vendor, _live, apps) = serving_fleet(3).await;
 
     redis.pause();
     let frozen = Instant::now();
@@ -58,17 +51,7 @@ async fn a_redis_frozen_for_five_seconds_slows_no_page_and_loses_no_change() {
     // Settled: a new change travels at the nudge's speed again.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     set_open(&apps[2], ROOM, false).await;
-    let published = Instant::now();
-    for app in &apps[..2] {
-        time_until(app, ROOM, 410, Duration::from_secs(2))
-            .await
-            .expect("applied");
-    }
-    assert!(
-        published.elapsed() < NUDGE_BOUND,
-        "{:?}",
-        published.elapsed()
-    );
+    reaches_at_nudge_speed(&apps[..2], ROOM, 410).await;
     let body: serde_json::Value = apps[0].get("/readyz").await.json().await.unwrap();
     assert_eq!(body["shared"], "up");
 }

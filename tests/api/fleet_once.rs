@@ -9,8 +9,10 @@ use std::{collections::HashMap, time::Duration};
 use serde_json::json;
 
 use crate::fake_vendor::Vendor;
-use crate::helpers::{L, PUBLIC_URL, TestApp, embed_block, form_body, input_value, new_client};
-use crate::oauth::{ADMIN, basic, exchange_answers, oauth_app};
+use crate::helpers::{
+    L, PUBLIC_URL, TestApp, embed_block, form_body, get_with_cookie, input_value, new_client,
+};
+use crate::oauth::{connect_as_operator, exchange_answers, oauth_app, state_of};
 use crate::redis_server::{RedisServer, fleet_env, spawn_fleet};
 use crate::sso::{SECRET, claims, sign};
 
@@ -103,17 +105,6 @@ pub fn session_cookie(res: &reqwest::Response) -> Option<String> {
         .map(|v| v.split(';').next().unwrap_or_default().to_owned())
 }
 
-/// `GET path` sending exactly `cookie`.
-async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> (u16, String) {
-    let res = new_client()
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
-}
-
 /// The nickname a room page hands to the embed, for the browser holding `cookie`.
 async fn nickname_with(app: &TestApp, cookie: &str) -> Option<String> {
     let (status, html) = get_with_cookie(app, &format!("/room/{L}?_nickname=Ada"), cookie).await;
@@ -178,21 +169,9 @@ on_both_backends!(
 /// The operator's `/oauth/connect` on `app`: the state sent to the vendor and the cookie
 /// that holds it.
 async fn connect(app: &TestApp) -> (String, String) {
-    let res = new_client()
-        .get(app.url("/oauth/connect"))
-        .header("authorization", basic(ADMIN))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    let res = connect_as_operator(&new_client(), app).await;
     let cookie = session_cookie(&res).expect("connect stores the state in the cookie");
-    let location = url::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
-    let state = location
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let state = state_of(&res);
     (state, cookie)
 }
 

@@ -17,7 +17,7 @@ use wiremock::{
 
 use crate::fake_vendor::{Vendor, api_env, widget};
 use crate::helpers::{HandClock, TestApp, app_clock, hand_clock, load_settings, test_env};
-use crate::oauth::{ADMIN, basic, exchange_answers, refresh_answers};
+use crate::oauth::{ADMIN, connect_as_operator, exchange_answers, refresh_answers, state_of};
 use crate::redis_server::{RedisServer, fleet_env, spawn_fleet};
 
 /// Where the fleet keeps the token (the default prefix, then the record's name).
@@ -54,21 +54,8 @@ async fn connect(app: &TestApp, vendor: &Vendor, access: &str, refresh: &str) {
         1,
     )
     .await;
-    let res = app
-        .client
-        .get(app.url("/oauth/connect"))
-        .header("authorization", basic(ADMIN))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
-    let location = url::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
-    let state = location
-        .query_pairs()
-        .find(|(k, _)| k == "state")
-        .unwrap()
-        .1
-        .into_owned();
+    let res = connect_as_operator(&app.client, app).await;
+    let state = state_of(&res);
     let (status, html) = app
         .get_html(&format!("/oauth/callback?code={code}&state={state}"))
         .await;

@@ -5,8 +5,10 @@ use jsonwebtoken::{Algorithm, Header};
 use serde_json::json;
 
 use crate::fake_vendor::Vendor;
-use crate::helpers::{L, PUBLIC_URL, TestApp, embed_block, form_body, input_value, new_client};
-use crate::oauth::{ADMIN, basic, exchange_answers, oauth_app};
+use crate::helpers::{
+    L, PUBLIC_URL, TestApp, embed_block, form_body, get_with_cookie, input_value, new_client,
+};
+use crate::oauth::{connect_as_operator, exchange_answers, location_of, oauth_app};
 use crate::sso::{claims, hand_over, now, sign, sign_with, sso_app};
 
 /// Longest `Set-Cookie` header browsers keep (RFC 6265 §6.1: at least 4096 bytes for
@@ -25,17 +27,6 @@ fn set_session_cookie(res: &reqwest::Response) -> Option<(String, usize)> {
             let pair = v.split(';').next().unwrap_or_default().to_owned();
             (pair, v.len())
         })
-}
-
-/// `GET path` sending exactly `cookie` (a copy saved earlier), as a replaying attacker would.
-async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> (u16, String) {
-    let res = new_client()
-        .get(app.url(path))
-        .header("cookie", cookie)
-        .send()
-        .await
-        .unwrap();
-    (res.status().as_u16(), res.text().await.unwrap())
 }
 
 /// Posts the sign-out form with `csrf` from our own origin.
@@ -108,16 +99,9 @@ async fn h3_an_oauth_state_is_used_once_even_when_the_cookie_is_replayed() {
         1,
     )
     .await;
-    let res = app
-        .client
-        .get(app.url("/oauth/connect"))
-        .header("authorization", basic(ADMIN))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 303);
+    let res = connect_as_operator(&app.client, &app).await;
     let (saved, _) = set_session_cookie(&res).expect("connect stores the state in the cookie");
-    let location = url::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+    let location = location_of(&res);
     let state = location
         .query_pairs()
         .find(|(k, _)| k == "state")

@@ -209,6 +209,18 @@ async fn spawn(settings: Settings, source: Option<Source>, clock: HandClock) -> 
     }
 }
 
+/// `GET path` sending exactly `cookie` (a copy saved earlier, as a replaying attacker or
+/// another browser would), with a client that keeps none of its own.
+pub async fn get_with_cookie(app: &TestApp, path: &str, cookie: &str) -> (u16, String) {
+    let res = new_client()
+        .get(app.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    (res.status().as_u16(), res.text().await.unwrap())
+}
+
 /// A client with reqwest's defaults (it follows redirects, keeps no cookies).
 pub fn plain_client() -> reqwest::Client {
     roomgate::vendor::install_crypto_provider();

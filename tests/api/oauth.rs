@@ -46,17 +46,40 @@ pub(crate) async fn oauth_app(
     .await
 }
 
-/// Starts the flow as the operator and returns the `state` sent to the vendor.
-async fn connect(app: &TestApp) -> String {
-    let res = app
-        .client
+/// The operator opens `/oauth/connect` with `client`: the 303 to the vendor's page.
+pub(crate) async fn connect_as_operator(
+    client: &reqwest::Client,
+    app: &TestApp,
+) -> reqwest::Response {
+    let res = client
         .get(app.url("/oauth/connect"))
         .header("authorization", basic(ADMIN))
         .send()
         .await
         .unwrap();
     assert_eq!(res.status(), 303);
-    let location = url::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap();
+    res
+}
+
+/// Where a redirect sends the browser.
+pub(crate) fn location_of(res: &reqwest::Response) -> url::Url {
+    url::Url::parse(res.headers()["location"].to_str().unwrap()).unwrap()
+}
+
+/// The `state` a connect's redirect hands the vendor.
+pub(crate) fn state_of(res: &reqwest::Response) -> String {
+    location_of(res)
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+        .into_owned()
+}
+
+/// Starts the flow as the operator and returns the `state` sent to the vendor.
+async fn connect(app: &TestApp) -> String {
+    let res = connect_as_operator(&app.client, app).await;
+    let location = location_of(&res);
     assert_eq!(
         location.origin().ascii_serialization(),
         "https://app.example"
