@@ -12,10 +12,13 @@
 //! | [`vendor`] | the LiveWebinar API client | shared, domain, settings |
 //! | [`rooms`] | room sources: catalog, vendor directory + cache | vendor, shared, domain, settings |
 //! | [`ops`] | the operators' core | rooms, vendor, shared, domain, settings |
+//! | [`brands`] | the brands of a deployment and the choice of one by host name | ops, rooms, vendor, shared, domain, settings |
 //! | [`observe`] | the metrics recorder of an application, the list of metrics | nothing of ours |
 //! | [`web`] | the HTTP server | everything above |
-//! | [`cli`] | the command line | ops, rooms, vendor, shared, settings, domain |
+//! | [`cli`] | the command line | brands, ops, rooms, vendor, shared, settings, domain |
 
+/// The brands of a deployment, each with its settings and room source; host → brand.
+pub mod brands;
 /// The command line: serve, check, and the operators' tools.
 pub mod cli;
 /// The shared nouns: rooms, keys and tokens, languages, the clock.

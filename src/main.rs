@@ -18,11 +18,31 @@ async fn main() -> ExitCode {
         println!("{}", web::openapi::document_json());
         return ExitCode::SUCCESS;
     }
-    let settings = match get_configuration() {
+    let settings = match get_configuration(cli.config.as_deref()) {
         Ok(settings) => settings,
         Err(e) => return cli::fail(EXIT_USAGE, &e.to_string()),
     };
-    match cli.command.unwrap_or(Command::Serve) {
+    // With --brand, every command works as that brand: its rooms, links and source.
+    let command = cli.command.unwrap_or(Command::Serve);
+    if cli.brand.is_some() && matches!(command, Command::Serve | Command::Brands) {
+        return cli::fail(
+            EXIT_USAGE,
+            "--brand is for the operators' commands: the server serves every brand, chosen by host",
+        );
+    }
+    let settings = match &cli.brand {
+        None => settings,
+        Some(id) => match settings.for_brand(id) {
+            Some(settings) => settings,
+            None => {
+                return cli::fail(
+                    EXIT_USAGE,
+                    &format!("--brand: no brand `{id}` (`roomgate brands` lists them)"),
+                );
+            }
+        },
+    };
+    match command {
         Command::Serve => serve(settings).await,
         Command::Check => cli::check(&settings).await,
         Command::RegisterClient { name, redirect } => {
@@ -34,6 +54,7 @@ async fn main() -> ExitCode {
         Command::Ics { license, role } => {
             cli::rooms::ics(&settings, &license, role.as_deref()).await
         }
+        Command::Brands => cli::brands::brands(&settings, cli.json).await,
         Command::Probe(args) => cli::probe::probe(&settings, args, cli.json).await,
         Command::Openapi => unreachable!("printed before the settings are read"),
     }

@@ -3,6 +3,7 @@
 //! other than `serve` print their result and exit: 0 done, 1 the vendor failed or said no,
 //! 2 the settings, the command line or the input are wrong (an unknown room, a bad field).
 
+pub mod brands;
 pub mod exit;
 pub mod probe;
 pub mod rooms;
@@ -30,6 +31,14 @@ pub struct Cli {
     /// Print JSON instead of tables (for scripts).
     #[arg(long, global = true)]
     pub json: bool,
+    /// A settings file read after config/{ROOMGATE_ENV}.toml (brands, usually); the same
+    /// as ROOMGATE_CONFIG_FILE.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
+    /// The brand whose rooms, links and calendar files to use (an id of [[brands]]);
+    /// default: the top-level settings.
+    #[arg(long, global = true, value_name = "ID")]
+    pub brand: Option<String>,
 }
 
 /// What to do; serving is the default.
@@ -61,6 +70,8 @@ pub enum Command {
         #[arg(long)]
         role: Option<String>,
     },
+    /// List the brands with their hosts, links base, room source and room counts.
+    Brands,
     /// Check every assumption roomgate makes about the vendor's API against this account
     /// (read-only unless --write), and say what roomgate does about each difference.
     Probe(probe::ProbeArgs),

@@ -113,11 +113,11 @@ async fn manager(settings: &Settings) -> Result<Manager, ExitCode> {
     let source = build_source(settings, clock.clone())
         .await
         .map_err(|e| fail(EXIT_USAGE, &e.to_string()))?;
-    Ok(Manager::new(
-        source,
-        LinkBuilder::from_settings(settings),
-        clock,
-    ))
+    // With --brand, the settings are the brand's: its links, and its rooms only.
+    Ok(
+        Manager::new(source, LinkBuilder::from_settings(settings), clock)
+            .serving(settings.parsed.rooms.clone()),
+    )
 }
 
 /// Exit status and message for a failed operation.

@@ -19,6 +19,11 @@ pub enum OpsError {
     /// Invitations need the vendor API.
     #[error("personal invitations need rooms.source = \"api\"")]
     NeedsVendor,
+    /// The brand serves only the rooms its `rooms` list names, so it cannot create one.
+    #[error(
+        "this brand serves only the rooms its `rooms` list names: create the room with the top-level settings (or a brand serving every room), then add its key to the list"
+    )]
+    BrandRoomsListed,
     /// The room source answers lookups only (a source of the tests).
     #[error("this room source cannot list or change its rooms")]
     LookupOnly,

@@ -23,7 +23,7 @@ use super::{
     readback::{self, StatusRead, Warning},
 };
 use crate::{
-    domain::{Clock, Room, RoomKind, RoomStatus},
+    domain::{Clock, Room, RoomKind, RoomPatterns, RoomStatus},
     rooms::{Directory, Lookup, RoomSource, Source, from_vendor::room_of},
     vendor::{ApiError, client::Form, models::Widget},
 };
@@ -90,6 +90,8 @@ pub struct Manager {
     source: Source,
     links: LinkBuilder,
     clock: Clock,
+    /// The rooms of the brand this manager works for; others are "no such room".
+    rooms: RoomPatterns,
 }
 
 impl Manager {
@@ -99,7 +101,16 @@ impl Manager {
             source,
             links,
             clock,
+            rooms: RoomPatterns::all(),
         }
+    }
+
+    /// The same operations, on the rooms of `rooms` only (a brand's): any other room is
+    /// answered exactly as an unknown one, and new rooms cannot be made (the vendor picks
+    /// their keys, which the list may not name).
+    pub fn serving(mut self, rooms: RoomPatterns) -> Self {
+        self.rooms = rooms;
+        self
     }
 
     /// Every room.
@@ -108,6 +119,7 @@ impl Manager {
             Source::Catalog(catalog) => Ok(catalog
                 .rooms()
                 .iter()
+                .filter(|room| self.rooms.allows(&room.license))
                 .map(|room| RoomListItem {
                     license: room.license.clone(),
                     id: room.id,
@@ -125,7 +137,7 @@ impl Manager {
                 Ok(widgets
                     .into_iter()
                     .filter_map(|w| {
-                        let license = w.token.clone()?;
+                        let license = w.token.clone().filter(|l| self.rooms.allows(l))?;
                         Some(RoomListItem {
                             attendee_link: self.links.attendee(&license),
                             license,
@@ -150,6 +162,9 @@ impl Manager {
     /// Creates a room at the vendor.
     pub async fn create(&self, input: &RoomInput) -> Result<RoomOut, OpsError> {
         let directory = self.directory()?;
+        if !self.rooms.is_all() {
+            return Err(OpsError::BrandRoomsListed);
+        }
         let form = input.create_form().map_err(OpsError::invalid)?;
         let id = directory.api().create_widget(&form).await?.id;
         directory.invalidate_index().await;
@@ -327,6 +342,9 @@ impl Manager {
 
     /// The room with key `license`, fresh (the vendor's, bypassing the cache).
     async fn room(&self, license: &str) -> Result<Room, OpsError> {
+        if !self.rooms.allows(license) {
+            return Err(OpsError::NotFound);
+        }
         let source = match &self.source {
             Source::Api(_) => {
                 let widget = self.vendor_room(license).await?.2;
@@ -344,6 +362,9 @@ impl Manager {
     /// The vendor's widget with key `license`, as it is now.
     async fn vendor_room(&self, license: &str) -> Result<(&Directory, u64, Widget), OpsError> {
         let directory = self.directory()?;
+        if !self.rooms.allows(license) {
+            return Err(OpsError::NotFound);
+        }
         let id = directory
             .vendor_id(license, true)
             .await?

@@ -5,7 +5,7 @@ use secrecy::ExposeSecret;
 use url::Url;
 
 use super::{Environment, Parsed, RoomSourceKind, Settings, SharedBackend, parse_net};
-use crate::domain::{Language, LicensePattern};
+use crate::domain::{Language, LicensePattern, RoomPatterns};
 
 impl Settings {
     /// Checks every setting: the values parsed on the way, or every problem, one human
@@ -24,15 +24,37 @@ impl Settings {
         out.extend(self.shared_problems());
         out.extend(self.session_problems());
         out.extend(self.branding_problems());
-        match (license_pattern, default_language) {
-            (Some(license_pattern), Some(default_language)) if out.is_empty() => Ok(Parsed {
-                license_pattern,
-                trusted_proxies,
-                default_language,
-                metrics_address,
-            }),
-            _ => Err(out),
+        let brands = self.brand_problems(&mut out);
+        let (Some(license_pattern), Some(default_language)) = (license_pattern, default_language)
+        else {
+            return Err(out);
+        };
+        if !out.is_empty() {
+            return Err(out);
         }
+        let parsed = Parsed {
+            license_pattern,
+            trusted_proxies,
+            default_language,
+            metrics_address,
+            brands,
+            rooms: RoomPatterns::all(),
+        };
+        // Each brand is served with settings of its own: they pass the same checks.
+        let mut with_parsed = self.clone();
+        with_parsed.parsed = parsed.clone();
+        for brand in &self.brands {
+            let Some(settings) = with_parsed.for_brand(&brand.id) else {
+                continue;
+            };
+            let problems = settings
+                .server_problems()
+                .into_iter()
+                .chain(settings.branding_problems())
+                .chain(settings.api_problems());
+            out.extend(problems.map(|p| format!("brand {}: {p}", brand.id)));
+        }
+        if out.is_empty() { Ok(parsed) } else { Err(out) }
     }
 
     fn license_pattern(&self, out: &mut Vec<String>) -> Option<LicensePattern> {
@@ -331,7 +353,7 @@ fn parse_any_http_url(value: &str) -> Result<Url, String> {
 }
 
 /// A base URL: http(s), a host, no query or fragment.
-fn parse_origin_url(value: &str) -> Result<Url, String> {
+pub(super) fn parse_origin_url(value: &str) -> Result<Url, String> {
     let url = parse_any_http_url(value)?;
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {
         return Err(format!(

@@ -1,9 +1,18 @@
-//! Settings: `config/default.toml`, then `config/{ROOMGATE_ENV}.toml`, then
+//! Settings: `config/default.toml`, then `config/{ROOMGATE_ENV}.toml`, then the file of
+//! `ROOMGATE_CONFIG_FILE` (or `--config`; brands usually live there), then
 //! `ROOMGATE__SECTION__KEY` environment variables, checked as a whole at start-up. Values
 //! that need parsing (the room-key regex, proxy ranges, the default language) are parsed
 //! once, by the checks, into [`Parsed`]; nothing parses them again.
 
+mod api_auth;
+mod brand_table;
+mod brands;
 mod checks;
+
+pub use api_auth::ApiAuth;
+pub use brand_table::{
+    BrandSettings, BrandSource, BrandSso, DEFAULT_BRAND, ParsedBrand, normalise_host,
+};
 
 use std::{
     collections::HashMap,
@@ -12,7 +21,7 @@ use std::{
     path::PathBuf,
 };
 
-use crate::domain::{Language, LicensePattern};
+use crate::domain::{Language, LicensePattern, RoomPatterns};
 
 use ipnet::IpNet;
 use secrecy::SecretString;
@@ -72,6 +81,13 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub log: LogSettings,
     pub shared: SharedSettings,
+    /// Further brands, each chosen by the request's host name (`[[brands]]`).
+    #[serde(default)]
+    pub brands: Vec<BrandSettings>,
+    /// Which brand these settings serve: [`DEFAULT_BRAND`] unless made by
+    /// [`Settings::for_brand`].
+    #[serde(skip, default = "default_brand_id")]
+    pub brand_id: String,
     /// Filled in by the loader's checks from the text above.
     #[serde(skip)]
     pub parsed: Parsed,
@@ -88,6 +104,14 @@ pub struct Parsed {
     pub default_language: Language,
     /// `metrics.address`; `None` turns metrics off.
     pub metrics_address: Option<SocketAddr>,
+    /// Each of `brands`, in order.
+    pub brands: Vec<ParsedBrand>,
+    /// The rooms the brand of these settings serves (every room but for a brand's own).
+    pub rooms: RoomPatterns,
+}
+
+fn default_brand_id() -> String {
+    DEFAULT_BRAND.to_owned()
 }
 
 fn default_environment() -> Environment {
@@ -107,6 +131,9 @@ pub struct ServerSettings {
     /// Worker threads; 0 means one per core.
     #[serde(default)]
     pub workers: usize,
+    /// With brands: a host that no brand names gets 421 instead of the default brand.
+    #[serde(default)]
+    pub strict_hosts: bool,
 }
 
 /// Which source answers room lookups, and the rules for room URLs.
@@ -170,16 +197,6 @@ pub struct ApiSettings {
     pub token_store: TokenStoreKind,
     /// The file of `token_store = "file"`.
     pub token_file: PathBuf,
-}
-
-/// How roomgate signs in to the vendor API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ApiAuth {
-    /// Server-to-server: `POST auth/login` with client id and secret.
-    Login,
-    /// OAuth2 authorization code, connected once by the operator at `/oauth/connect`.
-    Oauth,
 }
 
 /// Where OAuth tokens are kept.
@@ -266,6 +283,15 @@ pub struct BrandingSettings {
     pub static_dir: PathBuf,
     /// Language when neither `?lang=`, the session nor `Accept-Language` pick one.
     pub default_language: String,
+    /// "Powered by roomgate" in the footer; off: a white-label page does not name us.
+    #[serde(default)]
+    pub show_powered_by: bool,
+    /// A brand's templates, each replacing the base template of the same name.
+    #[serde(skip)]
+    pub templates_overlay: Option<PathBuf>,
+    /// A brand's static files, each served before the base file of the same path.
+    #[serde(skip)]
+    pub static_overlay: Option<PathBuf>,
 }
 
 /// The Prometheus metrics listener.
@@ -326,9 +352,16 @@ impl std::fmt::Display for SettingsError {
 
 impl std::error::Error for SettingsError {}
 
-/// Loads settings from `./config` and the process environment.
-pub fn get_configuration() -> Result<Settings, SettingsError> {
-    let vars: HashMap<String, String> = std::env::vars().collect();
+/// Loads settings from `./config`, the process environment and `config_file` (the
+/// `--config` option, which wins over `ROOMGATE_CONFIG_FILE`).
+pub fn get_configuration(config_file: Option<&Path>) -> Result<Settings, SettingsError> {
+    let mut vars: HashMap<String, String> = std::env::vars().collect();
+    if let Some(path) = config_file {
+        vars.insert(
+            "ROOMGATE_CONFIG_FILE".to_owned(),
+            path.display().to_string(),
+        );
+    }
     let dir = std::env::current_dir()
         .map_err(|e| SettingsError(vec![format!("cannot read the working directory: {e}")]))?
         .join("config");
@@ -351,9 +384,20 @@ pub fn load(config_dir: &Path, vars: &HashMap<String, String>) -> Result<Setting
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect();
 
+    // The operator's own file (brands, mostly) comes after the overlay and before the
+    // environment, so one variable can still change one value of it.
+    let extra_file = vars
+        .get("ROOMGATE_CONFIG_FILE")
+        .filter(|path| !path.is_empty())
+        .map(|path| {
+            config::File::from(PathBuf::from(path))
+                .format(config::FileFormat::Toml)
+                .required(true)
+        });
     let built = config::Config::builder()
         .add_source(config::File::from(config_dir.join("default.toml")))
         .add_source(config::File::from(config_dir.join(environment.as_str())).required(false))
+        .add_source(extra_file.into_iter().collect::<Vec<_>>())
         .add_source(
             config::Environment::with_prefix("ROOMGATE")
                 .prefix_separator("__")

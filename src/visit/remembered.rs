@@ -46,6 +46,10 @@ pub struct VisitorState {
     /// on the server, which a saved copy of the cookie cannot undo.
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "s")]
     pub sign_in_id: Option<String>,
+    /// The brand this state belongs to (none: the default brand); state of another brand
+    /// is never read.
+    #[serde(default, skip_serializing_if = "Option::is_none", rename = "b")]
+    pub brand: Option<String>,
 }
 
 /// Tokens remembered for one room.

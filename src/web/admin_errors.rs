@@ -37,6 +37,9 @@ pub enum AdminError {
     Unreadable,
     #[error("no such room")]
     BadKey,
+    /// `?brand=` names no brand.
+    #[error("no such brand")]
+    UnknownBrand,
     #[error(transparent)]
     Ops(#[from] OpsError),
 }
@@ -44,7 +47,9 @@ pub enum AdminError {
 impl ResponseError for AdminError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AdminError::Refused(Refusal::SurfaceOff) | AdminError::BadKey => StatusCode::NOT_FOUND,
+            AdminError::Refused(Refusal::SurfaceOff)
+            | AdminError::BadKey
+            | AdminError::UnknownBrand => StatusCode::NOT_FOUND,
             AdminError::Refused(Refusal::Throttled) => StatusCode::TOO_MANY_REQUESTS,
             AdminError::Refused(Refusal::Unauthorized) => StatusCode::UNAUTHORIZED,
             AdminError::BadJson(_) | AdminError::Unreadable => StatusCode::BAD_REQUEST,
@@ -183,9 +188,10 @@ fn ops_status(e: &OpsError) -> StatusCode {
         OpsError::NotFound | OpsError::NoSchedule | OpsError::VendorNotFound(_) => {
             StatusCode::NOT_FOUND
         }
-        OpsError::CatalogManaged | OpsError::NeedsVendor | OpsError::LookupOnly => {
-            StatusCode::CONFLICT
-        }
+        OpsError::CatalogManaged
+        | OpsError::NeedsVendor
+        | OpsError::LookupOnly
+        | OpsError::BrandRoomsListed => StatusCode::CONFLICT,
         OpsError::Invalid { .. } | OpsError::VendorRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
         // The vendor said yes and did not do it: as much the vendor's failure as a 5xx.
         OpsError::VendorFailed(_)

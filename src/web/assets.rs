@@ -9,20 +9,14 @@ use std::{
     path::Path,
 };
 
-use actix_web::{
-    HttpResponse,
-    http::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue},
-    web,
-};
+use actix_web::http::header::{CACHE_CONTROL, HeaderValue};
 
 /// `Cache-Control` for static files and the theme sheet.
 pub const LONG_CACHE: &str = "public, max-age=31536000, immutable";
 
-/// A short hash of every file name and content under `dir`, and of the brand colour
-/// (which `/theme.css` carries).
-pub fn version_of(dir: &Path, primary_color: &str) -> String {
+/// A hash of every file name and content under `dir` (taken once per folder at start-up).
+pub fn digest_of(dir: &Path) -> u64 {
     let mut hasher = DefaultHasher::new();
-    primary_color.hash(&mut hasher);
     let mut files = Vec::new();
     collect_files(dir, &mut files);
     files.sort();
@@ -30,7 +24,22 @@ pub fn version_of(dir: &Path, primary_color: &str) -> String {
         file.hash(&mut hasher);
         std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
     }
+    hasher.finish()
+}
+
+/// The asset version of a brand: a short hash of the base static folder's digest, the
+/// brand's own folder's, and the brand colour (which `/theme.css` carries).
+pub fn version(base: u64, overlay: Option<u64>, primary_color: &str) -> String {
+    let mut hasher = DefaultHasher::new();
+    primary_color.hash(&mut hasher);
+    base.hash(&mut hasher);
+    overlay.hash(&mut hasher);
     format!("{:010x}", hasher.finish() & 0xff_ffff_ffff)
+}
+
+/// The asset version of one static folder and colour.
+pub fn version_of(dir: &Path, primary_color: &str) -> String {
+    version(digest_of(dir), None, primary_color)
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
@@ -79,14 +88,6 @@ impl ThemeSheet {
             ":root{{--brand:{primary};--brand-contrast:{contrast}}}\n"
         ))
     }
-}
-
-/// `GET /theme.css`.
-pub async fn theme_css(sheet: web::Data<ThemeSheet>) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((CONTENT_TYPE, "text/css; charset=utf-8"))
-        .insert_header((CACHE_CONTROL, LONG_CACHE))
-        .body(sheet.0.clone())
 }
 
 /// Whether white text reads better than black on `hex` (WCAG relative luminance).

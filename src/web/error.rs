@@ -149,14 +149,15 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
     let status = res.status();
     let html = match res.request().app_data::<web::Data<AppState>>() {
         Some(state) => {
+            let site = state.site(res.request());
             let session = actix_session::SessionExt::get_session(res.request());
-            let remembered = session::load(&session);
+            let remembered = session::load(&session, site);
             let lang = language::of_request(
                 res.request(),
                 remembered.lang.as_deref(),
-                state.visits.default_language,
+                site.default_language,
             );
-            state.pages.views.error_html(status, lang)
+            site.views.error_html(status, lang)
         }
         None => PLAIN_500.to_owned(),
     };

@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use actix_web::HttpRequest;
 
-use super::{error::PageError, state::AppState};
+use super::{error::PageError, sites::Site, state::AppState};
 use crate::{
     domain::{Room, RoomStatus},
-    rooms::{Lookup, RoomSource},
+    rooms::Lookup,
     visit::path::RoomPath,
 };
 
@@ -24,9 +24,14 @@ pub fn room_path(req: &HttpRequest, state: &AppState) -> Result<RoomPath, PageEr
     .ok_or(PageError::NotFound)
 }
 
-/// The room with key `license`, if it exists and is active.
-pub async fn active_room(source: &dyn RoomSource, license: &str) -> Result<Arc<Room>, PageError> {
-    match source
+/// The room with key `license` of `site`'s brand, if it exists and is active. A room the
+/// brand does not serve is answered exactly as an unknown one, without any lookup.
+pub async fn active_room(site: &Site, license: &str) -> Result<Arc<Room>, PageError> {
+    if !site.allowed.allows(license) {
+        return Err(PageError::NotFound);
+    }
+    match site
+        .rooms
         .lookup(license)
         .await
         .map_err(PageError::Unavailable)?

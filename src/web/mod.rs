@@ -19,6 +19,7 @@ pub mod operator;
 pub mod routes;
 pub mod server;
 pub mod session;
+pub mod sites;
 pub mod sso_token;
 pub mod state;
 pub mod throttle;

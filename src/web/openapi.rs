@@ -14,7 +14,11 @@ use std::sync::LazyLock;
 use actix_web::{HttpResponse, http::header, web};
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        ObjectBuilder, PathItem, Required, Type,
+        path::{Operation, Parameter, ParameterBuilder, ParameterIn},
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
 };
 
 use super::{
@@ -95,7 +99,48 @@ impl Modify for BearerScheme {
             .add_security_scheme(SCHEME, SecurityScheme::Http(scheme));
         // The derive names Cargo.toml's license, and the package has none.
         openapi.info.license = None;
+        // Every room route may name its brand; one parameter, added to each here rather
+        // than repeated in every handler's path block.
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if path.ends_with("/openapi.json") {
+                continue;
+            }
+            for operation in item_operations(item) {
+                operation
+                    .parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(brand_parameter().into());
+            }
+        }
     }
+}
+
+/// `?brand=ID`: which brand's rooms and links (default: the brand of the request's host).
+fn brand_parameter() -> Parameter {
+    ParameterBuilder::new()
+        .name("brand")
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(
+            "The brand whose rooms, links and calendar files to use (an id of `[[brands]]`, \
+             or `default`); without it, the brand of the host the request was sent to. A \
+             brand's own token is good for that brand only; an unknown brand answers 404.",
+        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build()
+}
+
+/// Every operation of a path item.
+fn item_operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .filter_map(Option::as_mut)
 }
 
 /// The document.
@@ -125,8 +170,11 @@ pub fn document_json() -> &'static str {
         (status = 404, response = NotFound),
     ),
 )]
-pub async fn openapi_json(state: web::Data<AppState>) -> Result<HttpResponse, AdminError> {
-    if state.operator.token.is_none() {
+pub async fn openapi_json(
+    req: actix_web::HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AdminError> {
+    if !super::operator::surface_on(&state, state.site(&req)) {
         return Err(AdminError::Refused(Refusal::SurfaceOff));
     }
     Ok(HttpResponse::Ok()

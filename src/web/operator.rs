@@ -7,7 +7,7 @@ use base64::Engine;
 use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
-use super::{client_ip::client_ip, error::PageError, state::AppState};
+use super::{client_ip::client_ip, error::PageError, sites::Site, state::AppState};
 
 /// The challenge of the operator's browser pages.
 pub const BASIC_CHALLENGE: &str = "Basic realm=\"roomgate operator\", charset=\"UTF-8\"";
@@ -54,15 +54,23 @@ pub enum Refusal {
     Unauthorized,
 }
 
-/// Checks `presented` against `admin.token`, counting wrong ones per client.
+/// Whether `site` has an operator surface: a top-level `admin.token` (good for every
+/// brand) or the brand's own.
+pub fn surface_on(state: &AppState, site: &Site) -> bool {
+    state.operator.token.is_some() || site.admin_token.is_some()
+}
+
+/// Checks `presented` against the top-level `admin.token` and `site`'s own, counting
+/// wrong ones per client. A brand's token is good for that brand only.
 pub async fn check(
     state: &AppState,
+    site: &Site,
     req: &HttpRequest,
     presented: Option<&str>,
 ) -> Result<(), Refusal> {
-    let Some(expected) = &state.operator.token else {
+    if !surface_on(state, site) {
         return Err(Refusal::SurfaceOff);
-    };
+    }
     // Reserved before the comparison and kept only for a wrong token, so that requests
     // arriving together cannot all slip past the limit (see `throttle`).
     let attempt = state
@@ -74,7 +82,13 @@ pub async fn check(
     let Some(given) = presented else {
         return Err(Refusal::Unauthorized);
     };
-    if bool::from(expected.expose_secret().as_bytes().ct_eq(given.as_bytes())) {
+    // Both compared, in constant time, whatever the first says.
+    let matches = |token: &Option<secrecy::SecretString>| {
+        token.as_ref().map_or(subtle::Choice::from(0), |t| {
+            t.expose_secret().as_bytes().ct_eq(given.as_bytes())
+        })
+    };
+    if bool::from(matches(&state.operator.token) | matches(&site.admin_token)) {
         attempt.passed().await;
         Ok(())
     } else {
@@ -88,9 +102,13 @@ pub async fn check(
 }
 
 /// The operator's browser pages: HTTP Basic, refusals as branded pages.
-pub async fn require_basic(state: &AppState, req: &HttpRequest) -> Result<(), PageError> {
+pub async fn require_basic(
+    state: &AppState,
+    site: &Site,
+    req: &HttpRequest,
+) -> Result<(), PageError> {
     let password = basic_password(req);
-    check(state, req, password.as_deref())
+    check(state, site, req, password.as_deref())
         .await
         .map_err(|refusal| match refusal {
             Refusal::SurfaceOff => PageError::NotFound,

@@ -1,6 +1,7 @@
 //! The route table: every route roomgate answers, and the handler of each.
 
 use actix_web::{
+    HttpRequest,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
     guard,
@@ -14,11 +15,30 @@ use super::{
     handlers::{admin, calendar, health, join, oauth, room, sso},
     middleware::catch_panic::catch_panic,
     openapi,
+    sites::SiteIndex,
     state::AppState,
 };
 
-/// Every route roomgate answers; used by the server and by tests alike.
-pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
+/// Every route roomgate answers; used by the server and by tests alike. `overlays` are the
+/// brands' own static folders: a brand's file wins, the base folder fills the rest.
+pub fn configure(
+    cfg: &mut web::ServiceConfig,
+    static_dir: &std::path::Path,
+    overlays: &[(SiteIndex, std::path::PathBuf)],
+) {
+    for (index, dir) in overlays {
+        let index = *index;
+        cfg.service(
+            web::scope("/static")
+                .guard(guard::fn_guard(move |ctx| {
+                    ctx.req_data().get::<SiteIndex>() == Some(&index)
+                }))
+                .wrap(from_fn(long_cache))
+                .service(
+                    assets::static_files(dir).default_handler(assets::static_files(static_dir)),
+                ),
+        );
+    }
     // The room pages first: the router tries routes in order, and these are nearly all
     // the traffic (a plain link then costs one pattern match instead of eleven).
     cfg.service(resource("/room/{license}").route(get_or_head().to(room::room_page)))
@@ -30,7 +50,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, static_dir: &std::path::Path) {
         )
         .service(resource("/healthz").route(get_or_head().to(health::healthz)))
         .service(resource("/readyz").route(get_or_head().to(health::readyz)))
-        .service(resource("/theme.css").route(get_or_head().to(assets::theme_css)))
+        .service(resource("/theme.css").route(get_or_head().to(theme_css)))
         .service(resource("/favicon.ico").route(get_or_head().to(favicon)))
         .service(resource("/sso").route(web::get().to(sso::sign_in)))
         .service(resource("/sso/logout").route(web::post().to(sso::sign_out)))
@@ -93,13 +113,22 @@ fn resource(
 
 /// `/favicon.ico`: browsers and bookmarks ask for it whatever the page says; a redirect
 /// to the brand's icon spares every page a 404 in the console.
-async fn favicon(state: web::Data<AppState>) -> actix_web::HttpResponse {
+async fn favicon(req: HttpRequest, state: web::Data<AppState>) -> actix_web::HttpResponse {
     actix_web::HttpResponse::MovedPermanently()
         .insert_header((
             actix_web::http::header::LOCATION,
-            state.pages.views.site().favicon_url.as_str(),
+            state.site(&req).views.site().favicon_url.as_str(),
         ))
         .finish()
+}
+
+/// `GET /theme.css`: the colours of the request's brand.
+async fn theme_css(req: HttpRequest, state: web::Data<AppState>) -> actix_web::HttpResponse {
+    use actix_web::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+    actix_web::HttpResponse::Ok()
+        .insert_header((CONTENT_TYPE, "text/css; charset=utf-8"))
+        .insert_header((CACHE_CONTROL, assets::LONG_CACHE))
+        .body(state.site(&req).theme.0.clone())
 }
 
 /// Anything no route answers: the branded 404.

@@ -14,22 +14,20 @@ use tracing::instrument::WithSubscriber;
 use tracing_actix_web::TracingLogger;
 
 use super::{
-    assets::{self, ThemeSheet},
     error::render_error_page,
     metrics_endpoint,
     middleware::{
-        body_deadline::cut_off_slow_bodies, headers::security_headers,
-        request_metrics::record_requests,
+        body_deadline::cut_off_slow_bodies, brand::choose_brand, request_metrics::record_requests,
     },
     routes, session,
     state::AppState,
-    views::Pages,
 };
 use crate::{
+    brands::Brands,
     domain::{Clock, system_clock},
     observe::AppRecorder,
     rooms::{Catalog, Source, SourceError, build_source},
-    settings::Settings,
+    settings::{DEFAULT_BRAND, Settings},
     shared::Backend,
     telemetry::RedactedSpans,
 };
@@ -63,30 +61,24 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
         let clock = system_clock();
         let source = build_source(&settings, clock.clone()).await?;
-        Self::build_with(settings, source, clock)
+        Self::build_logging_to(settings, source, clock, None).await
     }
 
-    /// Builds the server around `source` (tests use their own source and clock).
-    pub fn build_with(
-        settings: Settings,
-        source: Source,
-        clock: Clock,
-    ) -> Result<Self, StartupError> {
-        Self::build_logging_to(settings, source, clock, None)
-    }
-
-    /// Like [`Application::build_with`]; with `log`, the server's threads log there
-    /// instead of to the global subscriber, so that each test reads its own app's lines.
+    /// Builds the server around `source`, the default brand's room source (tests use
+    /// their own source and clock), and the sources of brands that have their own; with
+    /// `log`, the server's threads log there instead of to the global subscriber, so
+    /// that each test reads its own app's lines.
     ///
     /// With `metrics.address`, the application gets a metrics recorder of its own, set on
     /// every thread of both its servers: many applications in one process (tests) each
     /// count only their own requests.
-    pub fn build_logging_to(
+    pub async fn build_logging_to(
         settings: Settings,
         source: Source,
         clock: Clock,
         log: Option<tracing::Dispatch>,
     ) -> Result<Self, StartupError> {
+        let brands = Brands::build(&settings, source.clone(), clock.clone()).await?;
         let (listener, port) = bind("server", &settings.bind_address())?;
         let metrics = match settings.parsed.metrics_address {
             Some(address) => {
@@ -100,7 +92,7 @@ impl Application {
         let server = run(
             listener,
             settings,
-            source.clone(),
+            brands,
             clock.clone(),
             recorder,
             log.clone(),
@@ -206,28 +198,27 @@ fn session_key(settings: &Settings) -> Key {
 fn run(
     listener: TcpListener,
     settings: Settings,
-    source: Source,
+    brands: Brands,
     clock: Clock,
     recorder: Option<AppRecorder>,
     log: Option<tracing::Dispatch>,
 ) -> Result<Server, StartupError> {
-    let asset_version = assets::version_of(
-        &settings.branding.static_dir,
-        &settings.branding.primary_color,
-    );
-    let pages =
-        Pages::load(&settings.branding, asset_version).map_err(|e| StartupError(vec![e]))?;
-    if let Source::Catalog(catalog) = &source {
-        reload_on_sighup(catalog.clone(), log.clone());
+    for brand in brands.all() {
+        if let Source::Catalog(catalog) = &brand.source
+            && (brand.own_source || brand.id == DEFAULT_BRAND)
+        {
+            reload_on_sighup(catalog.clone(), log.clone());
+        }
     }
     let shared = Backend::from_settings(&settings.shared).map_err(|e| StartupError(vec![e]))?;
-    let state = web::Data::new(AppState::new(&settings, source, pages, shared, clock));
-    let theme = web::Data::new(ThemeSheet::new(&settings.branding.primary_color));
+    let state =
+        AppState::new(&settings, brands, shared, clock).map_err(|e| StartupError(vec![e]))?;
+    let state = web::Data::new(state);
     let key = session_key(&settings);
     let secure = settings.session.secure;
     let static_dir = settings.branding.static_dir.clone();
+    let overlays = state.sites.static_overlays();
     let workers = settings.server.workers;
-    let settings = Arc::new(settings);
 
     let mut server = HttpServer::new(move || {
         // The factory runs once on each worker thread: that thread (and every task it
@@ -246,7 +237,7 @@ fn run(
                 session::forget_ended_sign_ins,
             ))
             .wrap(session::middleware(key.clone(), secure))
-            .wrap(security_headers(&settings))
+            .wrap(actix_web::middleware::from_fn(choose_brand))
             .wrap(TracingLogger::<RedactedSpans>::new())
             // Outermost: it sees the status every other layer settled on. Without metrics
             // requests go straight past it.
@@ -255,9 +246,8 @@ fn run(
                 actix_web::middleware::from_fn(record_requests),
             ))
             .app_data(state.clone())
-            .app_data(theme.clone())
             .app_data(web::FormConfig::default().limit(4096))
-            .configure(|cfg| routes::configure(cfg, &static_dir))
+            .configure(|cfg| routes::configure(cfg, &static_dir, &overlays))
             .default_service(web::to(routes::not_found))
     })
     // main.rs handles SIGTERM/SIGINT itself, so that both shut down gracefully.

@@ -15,19 +15,37 @@ use actix_web::{
     web,
 };
 
-use super::state::AppState;
+use super::{sites::Site, state::AppState};
 use crate::visit::remembered::VisitorState;
 
 /// Session key under which [`VisitorState`] is stored.
 pub const STATE_KEY: &str = "v";
 
-/// The visitor's state; an unreadable or tampered cookie counts as a fresh session.
-pub fn load(session: &Session) -> VisitorState {
-    session
+/// The visitor's state on `site`; an unreadable or tampered cookie counts as a fresh
+/// session, and so does one written for another brand: a session never carries names,
+/// tokens or a sign-in from one brand to another (browsers keep cookies per host, and
+/// this holds even for a cookie carried over by hand).
+pub fn load(session: &Session, site: &Site) -> VisitorState {
+    let state = session
         .get::<VisitorState>(STATE_KEY)
         .ok()
         .flatten()
-        .unwrap_or_default()
+        .unwrap_or_default();
+    let brand = brand_mark(site);
+    if state.brand.as_deref() == brand {
+        state
+    } else {
+        VisitorState {
+            brand: brand.map(str::to_owned),
+            ..VisitorState::default()
+        }
+    }
+}
+
+/// What a session on `site` is marked with: nothing for the default brand (so cookies
+/// written before brands existed stay good), the brand's id for the others.
+fn brand_mark(site: &Site) -> Option<&str> {
+    (site.index != 0).then_some(site.id.as_str())
 }
 
 /// Stores the visitor's state in the cookie.
@@ -53,7 +71,7 @@ pub async fn forget_ended_sign_ins(
         .filter(|_| may_read_identity(req.path()))
     {
         let session = req.get_session();
-        let mut remembered = load(&session);
+        let mut remembered = load(&session, state.site(req.request()));
         let now = state.now().timestamp();
         let ended = match remembered.sign_in_to_end() {
             Some((id, until)) if remembered.identity_at(now).is_some() => {

@@ -193,7 +193,9 @@ async fn spawn(settings: Settings, source: Option<Source>, clock: HandClock) -> 
             .await
             .expect("the room source builds"),
     };
-    let app = Application::build_logging_to(settings, source, time, Some(dispatch))
+    let app = Application::build_logging_to(settings, source, time, Some(dispatch.clone()))
+        .with_subscriber(dispatch)
+        .await
         .expect("the app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let metrics_address = app

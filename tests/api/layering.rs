@@ -22,12 +22,17 @@ const RULES: &[(&str, &[&str])] = &[
     ("rooms", &["vendor", "shared", "domain", "settings"]),
     ("ops", &["rooms", "vendor", "shared", "domain", "settings"]),
     ("shared", &["domain", "settings"]),
+    (
+        "brands",
+        &["ops", "rooms", "vendor", "shared", "domain", "settings"],
+    ),
     ("telemetry", &["settings"]),
     ("observe", &[]),
     (
         "web",
         &[
             "observe",
+            "brands",
             "ops",
             "rooms",
             "vendor",
@@ -40,7 +45,9 @@ const RULES: &[(&str, &[&str])] = &[
     ),
     (
         "cli",
-        &["ops", "rooms", "vendor", "shared", "settings", "domain"],
+        &[
+            "brands", "ops", "rooms", "vendor", "shared", "settings", "domain",
+        ],
     ),
 ];
 

@@ -36,6 +36,7 @@ use crate::{
         },
         ics::ics_response,
         operator::{self, Refusal},
+        sites::Site,
         state::AppState,
     },
 };
@@ -79,9 +80,12 @@ pub async fn hidden_when_off(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let off = req
-        .app_data::<web::Data<AppState>>()
-        .is_some_and(|state| state.operator.token.is_none());
+    let off = req.app_data::<web::Data<AppState>>().is_some_and(|state| {
+        match chosen_site(req.request(), state) {
+            Ok(site) => !operator::surface_on(state, site),
+            Err(_) => state.operator.token.is_none(),
+        }
+    });
     if off {
         let res = AdminError::Refused(Refusal::SurfaceOff).error_response();
         return Ok(req.into_response(res).map_into_right_body());
@@ -89,12 +93,24 @@ pub async fn hidden_when_off(
     Ok(next.call(req).await?.map_into_left_body())
 }
 
-/// The operators' core, once the bearer token checks out.
+/// The operators' core of the brand asked for, once the bearer token checks out for it.
 async fn authorize<'a>(req: &HttpRequest, state: &'a AppState) -> Result<&'a Manager, AdminError> {
-    operator::check(state, req, operator::bearer_token(req))
+    let site = chosen_site(req, state)?;
+    operator::check(state, site, req, operator::bearer_token(req))
         .await
         .map_err(AdminError::Refused)?;
-    Ok(&state.operator.manager)
+    Ok(&site.manager)
+}
+
+/// The brand of an admin request: `?brand=ID`, else the brand of the host it was sent to.
+fn chosen_site<'a>(req: &HttpRequest, state: &'a AppState) -> Result<&'a Site, AdminError> {
+    let asked = url::form_urlencoded::parse(req.query_string().as_bytes())
+        .find(|(key, _)| key == "brand")
+        .map(|(_, value)| value);
+    match asked {
+        None => Ok(state.site(req)),
+        Some(id) => state.sites.by_id(&id).ok_or(AdminError::UnknownBrand),
+    }
 }
 
 fn license(req: &HttpRequest, state: &AppState) -> Result<String, AdminError> {

@@ -19,9 +19,9 @@ pub async fn attendee_calendar(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let path = room_path(&req, &state)?;
-    let room = active_room(state.rooms.source.as_ref(), &path.license).await?;
-    let ics = state
-        .operator
+    let site = state.site(&req);
+    let room = active_room(site, &path.license).await?;
+    let ics = site
         .manager
         .calendar_file(&room, None)
         .map_err(|e| match e {

@@ -25,7 +25,7 @@ pub async fn healthz() -> HttpResponse {
 /// `"reason": "token_refresh_needs_shared_state"` beside `"shared": "degraded"`.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let shared = state.shared.status().await;
-    let mut body = match state.rooms.source.readiness().await {
+    let mut body = match state.sites.all()[0].rooms.readiness().await {
         Readiness::Ready => serde_json::json!({ "ready": true }),
         Readiness::NotReady { code, detail }
             if code == TOKEN_REFRESH_NEEDS_SHARED_STATE && shared != Some("up") =>
@@ -40,6 +40,20 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     };
     if let Some(shared) = shared {
         body["shared"] = shared.into();
+    }
+    // A brand's own vendor account being down leaves the instance ready (every instance
+    // serves every brand, so taking it out helps no one) but is named, with its reason.
+    let mut brands_not_ready = serde_json::Map::new();
+    for brand in state.sites.brands().all().iter().filter(|b| b.own_source) {
+        if let Readiness::NotReady { code, detail } =
+            brand.source.as_room_source().readiness().await
+        {
+            tracing::warn!(brand = %brand.id, reason = code, %detail, "a brand's room source is not ready");
+            brands_not_ready.insert(brand.id.clone(), code.into());
+        }
+    }
+    if !brands_not_ready.is_empty() {
+        body["brands_not_ready"] = brands_not_ready.into();
     }
     if body["ready"] == true {
         HttpResponse::Ok().json(body)

@@ -45,8 +45,9 @@ pub async fn join(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let path = room_path(&req, &state)?;
-    let mut remembered = session::load(&session);
-    check_form(&req, &state.guards.public_origin, &remembered, &form.csrf)?;
+    let site = state.site(&req);
+    let mut remembered = session::load(&session, site);
+    check_form(&req, &site.public_origin, &remembered, &form.csrf)?;
 
     // Back to this room's own link (role hash kept); anything else is ignored.
     let room_path = path.to_path();
@@ -68,12 +69,9 @@ pub async fn join(
                 .finish())
         }
         None => {
-            let room = active_room(state.rooms.source.as_ref(), &path.license).await?;
-            let lang = language::of_request(
-                &req,
-                remembered.lang.as_deref(),
-                state.visits.default_language,
-            );
+            let room = active_room(site, &path.license).await?;
+            let lang =
+                language::of_request(&req, remembered.lang.as_deref(), site.default_language);
             let prompt = PromptView {
                 action: format!("/room/{}/join", path.license),
                 csrf: remembered.csrf_token().to_owned(),
@@ -88,19 +86,16 @@ pub async fn join(
                 role: None,
                 visitor: &Visitor::default(),
                 embed: &state.pages.embed,
-                app_url: &state.pages.app_url,
+                app_url: &site.app_url,
                 prompt: Some(prompt),
                 lang,
                 phase: phase(&room, now, false),
                 now,
                 signed_in: None,
             });
-            Ok(state.pages.views.respond(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "room.html",
-                &view,
-                lang,
-            ))
+            Ok(site
+                .views
+                .respond(StatusCode::UNPROCESSABLE_ENTITY, "room.html", &view, lang))
         }
     }
 }

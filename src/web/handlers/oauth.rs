@@ -28,13 +28,14 @@ pub async fn connect(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let Some(oauth) = &state.operator.oauth else {
+    let site = state.site(&req);
+    let Some(oauth) = &site.oauth else {
         return Err(PageError::NotFound);
     };
-    operator::require_basic(&state, &req).await?;
+    operator::require_basic(&state, site, &req).await?;
 
     let value = new_secret_token();
-    let mut remembered = session::load(&session);
+    let mut remembered = session::load(&session, site);
     remembered.oauth_state = Some(OAuthState {
         value: value.clone(),
         issued_at: state.now().timestamp(),
@@ -65,7 +66,8 @@ pub async fn callback(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let Some(oauth) = &state.operator.oauth else {
+    let site = state.site(&req);
+    let Some(oauth) = &site.oauth else {
         return Err(PageError::NotFound);
     };
     let api = &oauth.api;
@@ -84,17 +86,13 @@ pub async fn callback(
     // The state is used up by this request, whatever happens next: in the cookie sent
     // back, and on the server, since a copy of the cookie saved before this request
     // still holds it.
-    let mut remembered = session::load(&session);
+    let mut remembered = session::load(&session, site);
     let expected = remembered.oauth_state.take();
     if expected.is_some() {
         session::save(&session, &remembered)?;
     }
     let now = state.now().timestamp();
-    let lang = language::of_request(
-        &req,
-        remembered.lang.as_deref(),
-        state.visits.default_language,
-    );
+    let lang = language::of_request(&req, remembered.lang.as_deref(), site.default_language);
     let state_ok = match (&expected, &given_state) {
         (Some(expected), given) => {
             let first_use = oauth
@@ -115,7 +113,7 @@ pub async fn callback(
                         error = %e,
                         "OAuth callback refused: the fleet's record of used states cannot be reached"
                     );
-                    return Ok(state.pages.views.sign_in_unavailable(lang));
+                    return Ok(site.views.sign_in_unavailable(lang));
                 }
             };
             first_use
@@ -170,8 +168,7 @@ pub async fn callback(
         message: lang.word("connected_text").to_owned(),
         details,
     };
-    Ok(state
-        .pages
+    Ok(site
         .views
         .respond(StatusCode::OK, "notice.html", &page, lang))
 }

@@ -54,7 +54,8 @@ pub async fn room_page(
         ),
         None => None,
     };
-    let room = active_room(state.rooms.source.as_ref(), &path.license).await?;
+    let site = state.site(&req);
+    let room = active_room(site, &path.license).await?;
     let role = match &path.role_hash {
         None => None,
         Some(hash) => match role_for_hash(&room, hash) {
@@ -75,17 +76,13 @@ pub async fn room_page(
 
     let query_string = req.query_string();
     let query = RoomQuery::parse(query_string);
-    let mut remembered = session::load(&session);
+    let mut remembered = session::load(&session, site);
     let mut changed = remembered.remember(&path.license, &query, state.visits.max_rooms);
     if let Some(lang) = from_query(query_string) {
         changed |= remembered.lang.as_deref() != Some(lang.code());
         remembered.lang = Some(lang.code().to_owned());
     }
-    let lang = language::of_request(
-        &req,
-        remembered.lang.as_deref(),
-        state.visits.default_language,
-    );
+    let lang = language::of_request(&req, remembered.lang.as_deref(), site.default_language);
     let now = state.now();
     let visitor = Visitor::resolve(&path.license, &query, &remembered, now.timestamp());
     let phase = phase(&room, now, role.is_some());
@@ -136,7 +133,7 @@ pub async fn room_page(
         && signed_in.is_none()
         && phase == Phase::Live;
     let role_hash = role.map(|(_, hash)| hash);
-    if shared && let Some(html) = state.pages.cache.get(&room, role_hash, lang) {
+    if shared && let Some(html) = state.pages.cache.get(site.index, &room, role_hash, lang) {
         return Ok(html_response(StatusCode::OK, html));
     }
     let view = room_view(PageInput {
@@ -144,7 +141,7 @@ pub async fn room_page(
         role,
         visitor: &visitor,
         embed: &state.pages.embed,
-        app_url: &state.pages.app_url,
+        app_url: &site.app_url,
         prompt,
         lang,
         phase,
@@ -152,9 +149,7 @@ pub async fn room_page(
         signed_in,
     });
     let html = Bytes::from(
-        state
-            .pages
-            .views
+        site.views
             .render_logged("room.html", &view, lang)
             .ok_or_else(|| {
                 PageError::Unexpected(anyhow::anyhow!("the room page did not render"))
@@ -164,7 +159,7 @@ pub async fn room_page(
         state
             .pages
             .cache
-            .put(room.clone(), role_hash, lang, html.clone());
+            .put(site.index, room.clone(), role_hash, lang, html.clone());
     }
     Ok(html_response(StatusCode::OK, html))
 }

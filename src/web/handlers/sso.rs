@@ -12,8 +12,8 @@ use crate::{
     domain::Language,
     visit::{query::pairs, redirect::safe_return_path},
     web::{
-        counters, error::PageError, forms::check_form, language, session, sso_token::SsoError,
-        state::AppState, views::ErrorPage,
+        counters, error::PageError, forms::check_form, language, session, sites::Site,
+        sso_token::SsoError, state::AppState, views::ErrorPage,
     },
 };
 
@@ -25,7 +25,10 @@ pub async fn sign_in(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let Some(verifier) = &state.guards.sso else {
+    let site = state.site(&req);
+    // Each brand checks tokens with its own key and audience: a token for one brand
+    // signs no one in on another.
+    let Some(verifier) = &site.sso else {
         return Err(PageError::NotFound);
     };
     let mut token = None;
@@ -37,17 +40,13 @@ pub async fn sign_in(
             _ => {}
         }
     }
-    let mut remembered = session::load(&session);
-    let lang = language::of_request(
-        &req,
-        remembered.lang.as_deref(),
-        state.visits.default_language,
-    );
+    let mut remembered = session::load(&session, site);
+    let lang = language::of_request(&req, remembered.lang.as_deref(), site.default_language);
     let now = state.now().timestamp();
     let verified = match token.as_deref().map(|t| verifier.verify(t, now)) {
         Some(Ok(verified)) => verified,
-        Some(Err(e)) => return Ok(refused(&state, lang, &e.to_string(), e.reason())),
-        None => return Ok(refused(&state, lang, "no token", "missing")),
+        Some(Err(e)) => return Ok(refused(site, lang, &e.to_string(), e.reason())),
+        None => return Ok(refused(site, lang, "no token", "missing")),
     };
     // A sign-in replaces any earlier one, which ends like a sign-out.
     let replaced = remembered
@@ -61,9 +60,9 @@ pub async fn sign_in(
         Err(SsoError::Unavailable) => {
             // Fails closed: without the fleet's record the token might be a replay.
             counters::sso_refused(SsoError::Unavailable.reason());
-            return Ok(state.pages.views.sign_in_unavailable(lang));
+            return Ok(site.views.sign_in_unavailable(lang));
         }
-        Err(e) => return Ok(refused(&state, lang, &e.to_string(), e.reason())),
+        Err(e) => return Ok(refused(site, lang, &e.to_string(), e.reason())),
     }
     if let Some((id, until)) = replaced {
         end_sign_in(&state, &id, until, now).await;
@@ -86,7 +85,7 @@ pub async fn sign_in(
 
 /// The one 400 page for every refused token; the reason goes only to the log, and its
 /// `label` (one of a fixed few) to the counts.
-fn refused(state: &AppState, lang: Language, reason: &str, label: &'static str) -> HttpResponse {
+fn refused(site: &Site, lang: Language, reason: &str, label: &'static str) -> HttpResponse {
     tracing::warn!(security_event = "sso_rejected", %reason, "sign-in token refused");
     counters::sso_refused(label);
     let page = ErrorPage {
@@ -94,9 +93,7 @@ fn refused(state: &AppState, lang: Language, reason: &str, label: &'static str) 
         message: lang.word("error_sso_text"),
         ..ErrorPage::for_status(StatusCode::BAD_REQUEST, lang)
     };
-    state
-        .pages
-        .views
+    site.views
         .respond(StatusCode::BAD_REQUEST, "error.html", &page, lang)
 }
 
@@ -136,8 +133,9 @@ pub async fn sign_out(
     session: Session,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let mut remembered = session::load(&session);
-    check_form(&req, &state.guards.public_origin, &remembered, &form.csrf)?;
+    let site = state.site(&req);
+    let mut remembered = session::load(&session, site);
+    check_form(&req, &site.public_origin, &remembered, &form.csrf)?;
     if let Some((id, until)) = remembered.sign_in_to_end() {
         end_sign_in(&state, id, until, state.now().timestamp()).await;
     }

@@ -1,6 +1,6 @@
-//! Security headers on every answer, built once from the settings.
+//! Security headers on every answer, built once per brand from its settings.
 
-use actix_web::middleware::DefaultHeaders;
+use actix_web::http::header::{HeaderName, HeaderValue};
 
 use crate::settings::{Settings, origin_of};
 
@@ -41,21 +41,32 @@ pub fn permissions_policy(settings: &Settings) -> String {
 ///
 /// `Cache-Control: private, no-store` is the default because room pages carry role and
 /// personal tokens; static files set their own long lifetime.
-pub fn security_headers(settings: &Settings) -> DefaultHeaders {
-    let mut headers = DefaultHeaders::new()
-        .add(("Content-Security-Policy", content_security_policy(settings)))
-        .add(("Permissions-Policy", permissions_policy(settings)))
-        .add(("Referrer-Policy", "no-referrer"))
-        .add(("X-Content-Type-Options", "nosniff"))
-        .add(("X-Robots-Tag", "noindex"))
-        .add(("Cache-Control", "private, no-store"));
+pub fn header_block(settings: &Settings) -> Vec<(HeaderName, HeaderValue)> {
+    let mut headers = vec![
+        ("content-security-policy", content_security_policy(settings)),
+        ("permissions-policy", permissions_policy(settings)),
+        ("referrer-policy", "no-referrer".to_owned()),
+        ("x-content-type-options", "nosniff".to_owned()),
+        ("x-robots-tag", "noindex".to_owned()),
+        ("cache-control", "private, no-store".to_owned()),
+    ];
     if let Some(value) = frame_options(settings) {
-        headers = headers.add(("X-Frame-Options", value));
+        headers.push(("x-frame-options", value.to_owned()));
     }
     if settings.server.public_url.starts_with("https://") {
-        headers = headers.add(("Strict-Transport-Security", "max-age=31536000"));
+        headers.push(("strict-transport-security", "max-age=31536000".to_owned()));
     }
     headers
+        .into_iter()
+        .filter_map(|(name, value)| {
+            // Every value was checked at start-up (no control characters in
+            // frame-ancestors or the URLs), so none is dropped here in practice.
+            Some((
+                HeaderName::from_static(name),
+                HeaderValue::from_str(&value).ok()?,
+            ))
+        })
+        .collect()
 }
 
 /// Old browsers that ignore `frame-ancestors` still honour this, where it can say the same.

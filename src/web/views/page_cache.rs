@@ -12,8 +12,8 @@ use moka::sync::Cache;
 
 use crate::domain::{Language, Room};
 
-/// Which page: room key, role hash (already checked), language.
-type Key = (String, Option<String>, Language);
+/// Which page: brand (its site's index), room key, role hash (already checked), language.
+type Key = (usize, String, Option<String>, Language);
 
 /// A page and the room it was rendered from.
 struct Cached {
@@ -39,8 +39,19 @@ impl PageCache {
 
     /// The page rendered from this very room (the same `Arc`: a refreshed or reloaded room
     /// is a new one, and the old page no longer counts).
-    pub fn get(&self, room: &Arc<Room>, role_hash: Option<&str>, lang: Language) -> Option<Bytes> {
-        let key = (room.license.clone(), role_hash.map(str::to_owned), lang);
+    pub fn get(
+        &self,
+        brand: usize,
+        room: &Arc<Room>,
+        role_hash: Option<&str>,
+        lang: Language,
+    ) -> Option<Bytes> {
+        let key = (
+            brand,
+            room.license.clone(),
+            role_hash.map(str::to_owned),
+            lang,
+        );
         self.pages
             .get(&key)
             .filter(|cached| Arc::ptr_eq(&cached.room, room))
@@ -48,8 +59,20 @@ impl PageCache {
     }
 
     /// Stores a page rendered from `room`.
-    pub fn put(&self, room: Arc<Room>, role_hash: Option<&str>, lang: Language, html: Bytes) {
-        let key = (room.license.clone(), role_hash.map(str::to_owned), lang);
+    pub fn put(
+        &self,
+        brand: usize,
+        room: Arc<Room>,
+        role_hash: Option<&str>,
+        lang: Language,
+        html: Bytes,
+    ) {
+        let key = (
+            brand,
+            room.license.clone(),
+            role_hash.map(str::to_owned),
+            lang,
+        );
         self.pages.insert(key, Arc::new(Cached { room, html }));
     }
 }

@@ -1,7 +1,10 @@
 //! The pages roomgate renders: Tera, loaded once at start-up, and one `Serialize` view
 //! per page, so every template's context is a typed struct.
 
-use std::path::Path;
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use actix_web::{
     HttpResponse,
@@ -33,6 +36,8 @@ pub struct SiteView {
     pub support_url: Option<String>,
     /// Cache-buster for `/static/…` and `/theme.css` URLs.
     pub asset_version: String,
+    /// "Powered by roomgate" in the footer (off unless the brand asks for it).
+    pub show_powered_by: bool,
 }
 
 /// The room page (embed or name prompt).
@@ -160,38 +165,79 @@ impl ErrorPage {
 /// shared record: a few breaker periods of the Redis link.
 pub const SIGN_IN_RETRY_AFTER_SECS: u64 = 5;
 
-/// Tera plus what every page shows of the site.
+/// Tera plus what every page shows of the site (one per brand).
 pub struct Pages {
-    tera: Tera,
+    /// Shared by every brand with the same templates.
+    tera: Arc<Tera>,
     site: SiteView,
-    /// Per language, the part of every page's context that never changes (`lang`, `t`,
-    /// `site`), built once: serialising the words on every render was a sixth of the
-    /// time of a page.
-    base: HashMap<Language, Context>,
+    /// Per language, the part of every page's context that never changes (`lang`, `t`),
+    /// built once and shared by every brand: serialising the words on every render was a
+    /// sixth of the time of a page.
+    words: Arc<Words>,
+    /// `site`, as a context, built once.
+    site_context: Context,
+}
+
+/// Per language, `lang` and `t` as a template context.
+pub struct Words(HashMap<Language, Context>);
+
+impl Words {
+    /// Every language's words, serialised once.
+    pub fn new() -> Arc<Self> {
+        Arc::new(Words(
+            LANGUAGES
+                .iter()
+                .map(|lang| {
+                    let mut ctx = Context::new();
+                    ctx.insert("lang", lang.code());
+                    ctx.insert("t", lang.words());
+                    (*lang, ctx)
+                })
+                .collect(),
+        ))
+    }
 }
 
 impl Pages {
-    /// Loads every template of `branding.templates_dir`; a broken template stops start-up.
+    /// Loads every template of `branding.templates_dir` (and of its overlay, which wins);
+    /// a broken template stops start-up.
     pub fn load(branding: &BrandingSettings, asset_version: String) -> Result<Self, String> {
-        let tera = load_templates(&branding.templates_dir)?;
+        let tera = load_templates(
+            &branding.templates_dir,
+            branding.templates_overlay.as_deref(),
+        )?;
+        Ok(Self::new(
+            Arc::new(tera),
+            Words::new(),
+            branding,
+            asset_version,
+        ))
+    }
+
+    /// The pages of `branding` with templates and words already loaded (brands that share
+    /// templates share one Tera).
+    pub fn new(
+        tera: Arc<Tera>,
+        words: Arc<Words>,
+        branding: &BrandingSettings,
+        asset_version: String,
+    ) -> Self {
         let site = SiteView {
             name: branding.site_name.clone(),
             logo_url: branding.logo_url.clone(),
             favicon_url: branding.favicon_url.clone(),
             support_url: Some(branding.support_url.clone()).filter(|s| !s.is_empty()),
             asset_version,
+            show_powered_by: branding.show_powered_by,
         };
-        let base = LANGUAGES
-            .iter()
-            .map(|lang| {
-                let mut ctx = Context::new();
-                ctx.insert("lang", lang.code());
-                ctx.insert("t", lang.words());
-                ctx.insert("site", &site);
-                (*lang, ctx)
-            })
-            .collect();
-        Ok(Pages { tera, site, base })
+        let mut site_context = Context::new();
+        site_context.insert("site", &site);
+        Pages {
+            tera,
+            site,
+            words,
+            site_context,
+        }
     }
 
     /// The site part of every page.
@@ -206,7 +252,8 @@ impl Pages {
         page: &P,
         lang: Language,
     ) -> Result<String, tera::Error> {
-        let mut ctx = self.base.get(&lang).cloned().unwrap_or_default();
+        let mut ctx = self.words.0.get(&lang).cloned().unwrap_or_default();
+        ctx.extend(self.site_context.clone());
         ctx.extend(Context::from_serialize(page)?);
         self.tera.render(template, &ctx)
     }
@@ -275,19 +322,26 @@ pub fn html_response(status: StatusCode, html: impl Into<actix_web::web::Bytes>)
     res
 }
 
-/// Builds Tera from `dir` with autoescaping for `.html` (Tera's default) and checks that
-/// every template roomgate renders is there.
-fn load_templates(dir: &Path) -> Result<Tera, String> {
-    let glob = format!("{}/**/*.html", dir.display());
-    let tera = Tera::new(&glob).map_err(|e| {
-        let mut msg = format!("branding.templates_dir: {e}");
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            msg.push_str(&format!(": {s}"));
-            source = s.source();
-        }
-        msg
-    })?;
+/// Builds Tera from the `.html` files of `dir`, each replaced by the file of the same name
+/// in `overlay` (a brand's), with autoescaping for `.html` (Tera's default), and checks
+/// that every template roomgate renders is there.
+pub fn load_templates(dir: &Path, overlay: Option<&Path>) -> Result<Tera, String> {
+    let mut files: std::collections::BTreeMap<String, PathBuf> = Default::default();
+    for folder in std::iter::once(dir).chain(overlay) {
+        collect_templates(folder, folder, &mut files)
+            .map_err(|e| format!("branding.templates_dir: `{}`: {e}", folder.display()))?;
+    }
+    let mut tera = Tera::default();
+    tera.add_template_files(files.iter().map(|(name, path)| (path, Some(name.as_str()))))
+        .map_err(|e| {
+            let mut msg = format!("branding.templates_dir: {e}");
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                msg.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            msg
+        })?;
     let names: Vec<&str> = tera.get_template_names().collect();
     let missing: Vec<&str> = TEMPLATES
         .iter()
@@ -302,4 +356,28 @@ fn load_templates(dir: &Path) -> Result<Tera, String> {
         ));
     }
     Ok(tera)
+}
+
+/// Every `.html` file under `folder`, named by its path below `root` with `/`.
+fn collect_templates(
+    root: &Path,
+    folder: &Path,
+    out: &mut std::collections::BTreeMap<String, PathBuf>,
+) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(folder)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_templates(root, &path, out)?;
+        } else if path.extension().is_some_and(|e| e == "html")
+            && let Ok(relative) = path.strip_prefix(root)
+        {
+            let name = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            out.insert(name, path);
+        }
+    }
+    Ok(())
 }

@@ -1,0 +1,154 @@
+//! The brands of a deployment: the default one (the top-level settings) and each
+//! `[[brands]]` table, each with the settings it is served with and its room source, and
+//! the choice of a brand by the request's host name.
+//!
+//! Brands without a source of their own share the default one (one cache, one vendor
+//! account); a brand with its own catalog or account gets a source of its own, with its
+//! own cache, token record and shared keys.
+
+use std::collections::HashMap;
+
+use crate::{
+    domain::{Clock, RoomPatterns},
+    ops::{LinkBuilder, Manager},
+    rooms::{Source, SourceError, build_source},
+    settings::{DEFAULT_BRAND, Settings, normalise_host},
+};
+
+/// One brand: its settings (made by `Settings::for_brand`) and its room source.
+pub struct Brand {
+    pub id: String,
+    pub settings: Settings,
+    pub source: Source,
+    /// Whether the source is the brand's own rather than the default one.
+    pub own_source: bool,
+}
+
+impl Brand {
+    /// The rooms this brand serves.
+    pub fn rooms(&self) -> &RoomPatterns {
+        &self.settings.parsed.rooms
+    }
+
+    /// The operators' core for this brand: its rooms, its links, at `clock`'s times.
+    pub fn manager(&self, clock: Clock) -> Manager {
+        Manager::new(
+            self.source.clone(),
+            LinkBuilder::from_settings(&self.settings),
+            clock,
+        )
+        .serving(self.rooms().clone())
+    }
+}
+
+/// Which brand a request's host name selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostMatch {
+    /// The brand at this index of [`Brands::all`] (0: the default).
+    Brand(usize),
+    /// No brand names the host and `server.strict_hosts` is on: 421.
+    Misdirected,
+}
+
+/// Every brand, the default first, and the host table.
+pub struct Brands {
+    all: Vec<Brand>,
+    hosts: HashMap<String, usize>,
+    strict: bool,
+}
+
+impl Brands {
+    /// The brands of `settings`; `default_source` serves the default brand and every
+    /// brand without a source of its own.
+    pub async fn build(
+        settings: &Settings,
+        default_source: Source,
+        clock: Clock,
+    ) -> Result<Self, SourceError> {
+        let mut all = vec![Brand {
+            id: DEFAULT_BRAND.to_owned(),
+            settings: settings.clone(),
+            source: default_source.clone(),
+            own_source: false,
+        }];
+        let mut hosts = HashMap::new();
+        for (parsed, table) in settings.parsed.brands.iter().zip(&settings.brands) {
+            let Some(brand_settings) = settings.for_brand(&parsed.id) else {
+                continue;
+            };
+            let own_source = table.source.is_some();
+            let source = if own_source {
+                build_source(&brand_settings, clock.clone())
+                    .await
+                    .map_err(|e| SourceError(prefixed(&parsed.id, e.0)))?
+            } else {
+                default_source.clone()
+            };
+            warn_of_unmatched_rooms(&parsed.id, &parsed.rooms, &source);
+            for host in &parsed.hosts {
+                hosts.insert(host.clone(), all.len());
+            }
+            all.push(Brand {
+                id: parsed.id.clone(),
+                settings: brand_settings,
+                source,
+                own_source,
+            });
+        }
+        Ok(Brands {
+            all,
+            hosts,
+            strict: settings.server.strict_hosts,
+        })
+    }
+
+    /// Every brand, the default first.
+    pub fn all(&self) -> &[Brand] {
+        &self.all
+    }
+
+    /// The brand with `id`.
+    pub fn get(&self, id: &str) -> Option<&Brand> {
+        self.all.iter().find(|b| b.id == id)
+    }
+
+    /// The brand of a request to `host` (its `Host` header or URI authority). A name
+    /// with a port matches a brand host with that port, then one without any port.
+    pub fn for_host(&self, host: Option<&str>) -> HostMatch {
+        let found = host.and_then(normalise_host).and_then(|host| {
+            self.hosts.get(&host).copied().or_else(|| {
+                let (name, _) = host.rsplit_once(':')?;
+                self.hosts.get(name).copied()
+            })
+        });
+        match found {
+            Some(index) => HostMatch::Brand(index),
+            None if self.strict => HostMatch::Misdirected,
+            None => HostMatch::Brand(0),
+        }
+    }
+}
+
+fn prefixed(id: &str, problems: Vec<String>) -> Vec<String> {
+    problems
+        .into_iter()
+        .map(|p| format!("brand {id}: {p}"))
+        .collect()
+}
+
+/// A start-up warning for each of a catalog brand's patterns that names no room of its
+/// catalog (a typo would otherwise show only as 404s).
+fn warn_of_unmatched_rooms(id: &str, rooms: &RoomPatterns, source: &Source) {
+    let Source::Catalog(catalog) = source else {
+        return;
+    };
+    let listed = catalog.rooms();
+    let keys: Vec<&str> = listed.iter().map(|r| r.license.as_str()).collect();
+    for pattern in rooms.unmatched(&keys) {
+        tracing::warn!(
+            brand = id,
+            pattern,
+            "a room pattern of this brand matches no room of its catalog"
+        );
+    }
+}
