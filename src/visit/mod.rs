@@ -10,4 +10,5 @@ pub mod query;
 pub mod redirect;
 pub mod remembered;
 pub mod role;
+pub mod room_route;
 pub mod visitor;

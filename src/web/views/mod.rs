@@ -4,6 +4,7 @@
 pub mod page_cache;
 pub mod pages;
 pub mod room;
+pub mod spliced;
 
 pub use page_cache::PageCache;
 pub use pages::{
