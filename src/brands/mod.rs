@@ -71,7 +71,9 @@ impl Brands {
             source: default_source.clone(),
             own_source: false,
         }];
-        let mut hosts = HashMap::new();
+        // The default brand answers on its own public URL's host even with strict hosts.
+        let mut hosts: HashMap<String, usize> =
+            public_host(&settings.server.public_url).map(|h| (h, 0)).into_iter().collect();
         for (parsed, table) in settings.parsed.brands.iter().zip(&settings.brands) {
             let Some(brand_settings) = settings.for_brand(&parsed.id) else {
                 continue;
@@ -127,6 +129,16 @@ impl Brands {
             None => HostMatch::Brand(0),
         }
     }
+}
+
+/// `host[:port]` of a public URL, as a `Host` header to it would say it.
+pub fn public_host(url: &str) -> Option<String> {
+    let url = url::Url::parse(url).ok()?;
+    let host = url.host_str()?;
+    normalise_host(&match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    })
 }
 
 fn prefixed(id: &str, problems: Vec<String>) -> Vec<String> {

@@ -118,7 +118,19 @@ impl Settings {
     /// Checks every `[[brands]]` table, and the settings each brand is served with.
     pub(super) fn brand_problems(&self, out: &mut Vec<String>) -> Vec<ParsedBrand> {
         let mut parsed = Vec::new();
-        let mut hosts_seen: Vec<(String, &str)> = Vec::new();
+        // The default brand's own host: no brand may take it.
+        let mut hosts_seen: Vec<(String, &str)> = url::Url::parse(&self.server.public_url)
+            .ok()
+            .and_then(|u| {
+                let host = u.host_str()?.to_owned();
+                normalise_host(&match u.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host,
+                })
+            })
+            .map(|h| (h, DEFAULT_BRAND))
+            .into_iter()
+            .collect();
         // (brand, secret, audience) of every sign-in key so far, the default's first.
         let mut sso_seen: Vec<(&str, &str, &str)> = Vec::new();
         if let Some(secret) = &self.sso.secret {
@@ -150,7 +162,9 @@ impl Settings {
                 match normalise_host(host) {
                     Some(h) => {
                         if let Some((_, other)) = hosts_seen.iter().find(|(seen, _)| *seen == h) {
-                            out.push(format!("{at}.hosts: `{h}` is also a host of {other}"));
+                            out.push(format!(
+                                "{at}.hosts: `{h}` is also a host of {other} (the default brand's is the host of server.public_url)"
+                            ));
                         }
                         hosts_seen.push((h.clone(), &b.id));
                         hosts.push(h);
