@@ -164,3 +164,93 @@ fn warn_of_unmatched_rooms(id: &str, rooms: &RoomPatterns, source: &Source) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::{collections::HashMap, path::Path, sync::Arc};
+
+    use super::*;
+    use crate::rooms::Catalog;
+
+    /// The repo's settings with `brands` (a TOML text) as the extra settings file.
+    async fn brands_of(brands: &str) -> Brands {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("brands.toml");
+        std::fs::write(&file, brands).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let vars: HashMap<String, String> = [
+            ("ROOMGATE_CONFIG_FILE", file.display().to_string()),
+            (
+                "ROOMGATE__CATALOG__PATH",
+                root.join("config/rooms.toml").display().to_string(),
+            ),
+            (
+                "ROOMGATE__BRANDING__TEMPLATES_DIR",
+                root.join("templates").display().to_string(),
+            ),
+            (
+                "ROOMGATE__BRANDING__STATIC_DIR",
+                root.join("static").display().to_string(),
+            ),
+            ("ROOMGATE__SERVER__PUBLIC_URL", "https://events.example.com".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        let settings = crate::settings::load(&root.join("config"), &vars).expect("settings");
+        let catalog = Catalog::load(&settings.catalog.path, settings.parsed.license_pattern.clone())
+            .expect("catalog");
+        let clock = crate::domain::system_clock();
+        Brands::build(&settings, Source::Catalog(Arc::new(catalog)), clock)
+            .await
+            .expect("brands")
+    }
+
+    const ACME: &str = r#"
+[server]
+strict_hosts = true
+
+[[brands]]
+id = "acme"
+hosts = ["events.acme.example", "acme.example:8443"]
+public_url = "https://events.acme.example"
+site_name = "Acme"
+"#;
+
+    #[tokio::test]
+    async fn hosts_pick_their_brand_in_any_case_and_a_portless_host_on_any_port() {
+        let brands = brands_of(ACME).await;
+        for host in [
+            "events.acme.example",
+            "EVENTS.Acme.Example",
+            "events.acme.example.",
+            "events.acme.example:8080",
+            "acme.example:8443",
+        ] {
+            assert_eq!(brands.for_host(Some(host)), HostMatch::Brand(1), "{host}");
+        }
+        // A host listed with a port is that port only.
+        assert_eq!(brands.for_host(Some("acme.example")), HostMatch::Misdirected);
+        assert_eq!(brands.for_host(Some("acme.example:443")), HostMatch::Misdirected);
+    }
+
+    #[tokio::test]
+    async fn with_strict_hosts_the_default_brand_still_answers_on_its_public_host() {
+        let brands = brands_of(ACME).await;
+        assert_eq!(
+            brands.for_host(Some("events.example.com")),
+            HostMatch::Brand(0)
+        );
+        for host in [Some("other.example"), Some("127.0.0.1:8080"), Some("bad host"), None] {
+            assert_eq!(brands.for_host(host), HostMatch::Misdirected, "{host:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn without_strict_hosts_any_other_host_gets_the_default_brand() {
+        let brands = brands_of(&ACME.replace("strict_hosts = true", "strict_hosts = false")).await;
+        for host in [Some("other.example"), Some("bad host"), None] {
+            assert_eq!(brands.for_host(host), HostMatch::Brand(0), "{host:?}");
+        }
+    }
+}
