@@ -139,6 +139,16 @@ def main():
         row(f"Start-up to the first 200 on /healthz (median of {len(s['runs_ms'])})",
             f"{s['median_ms']:.0f} ms", "", "", "≤ 200 ms", met(s["median_ms"] <= 200))
 
+    if "brands" in r:
+        b = one("brands")
+        per_brand = (b["rss_start_kb"] - b["rss_none_kb"]) * 1024 / b["brands"]
+        with_pages = (b["rss_pages_kb"] - b["rss_none_kb"]) * 1024 / b["brands"]
+        row(f"Brands: memory per brand ({b['brands']:,} brands on one instance, catalog)",
+            f"{per_brand / 1024:.1f} KiB at start, {with_pages / 1024:.1f} KiB with a page "
+            f"of each cached; RSS {b['rss_none_kb'] / 1024:.1f} MiB without brands → "
+            f"{b['rss_start_kb'] / 1024:.1f} → {b['rss_pages_kb'] / 1024:.1f} MiB; start-up "
+            f"{b['startup_ms']} ms", "", "", "(measured)", "")
+
     if "fleet" in r:
         f = one("fleet")
         inv, calls, ref, cmd = f["invalidation"], f["calls"], f["refresh"], f["commands"]

@@ -72,9 +72,11 @@ impl Brands {
             own_source: false,
         }];
         // The default brand answers on its own public URL's host even with strict hosts.
-        let mut hosts: HashMap<String, usize> =
-            public_host(&settings.server.public_url).map(|h| (h, 0)).into_iter().collect();
-        for (parsed, table) in settings.parsed.brands.iter().zip(&settings.brands) {
+        let mut hosts: HashMap<String, usize> = public_host(&settings.server.public_url)
+            .map(|h| (h, 0))
+            .into_iter()
+            .collect();
+        for (parsed, table) in settings.parsed.brands.iter().zip(settings.brands.iter()) {
             let Some(brand_settings) = settings.for_brand(&parsed.id) else {
                 continue;
             };
@@ -192,14 +194,20 @@ mod tests {
                 "ROOMGATE__BRANDING__STATIC_DIR",
                 root.join("static").display().to_string(),
             ),
-            ("ROOMGATE__SERVER__PUBLIC_URL", "https://events.example.com".into()),
+            (
+                "ROOMGATE__SERVER__PUBLIC_URL",
+                "https://events.example.com".into(),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v))
         .collect();
         let settings = crate::settings::load(&root.join("config"), &vars).expect("settings");
-        let catalog = Catalog::load(&settings.catalog.path, settings.parsed.license_pattern.clone())
-            .expect("catalog");
+        let catalog = Catalog::load(
+            &settings.catalog.path,
+            settings.parsed.license_pattern.clone(),
+        )
+        .expect("catalog");
         let clock = crate::domain::system_clock();
         Brands::build(&settings, Source::Catalog(Arc::new(catalog)), clock)
             .await
@@ -230,8 +238,14 @@ site_name = "Acme"
             assert_eq!(brands.for_host(Some(host)), HostMatch::Brand(1), "{host}");
         }
         // A host listed with a port is that port only.
-        assert_eq!(brands.for_host(Some("acme.example")), HostMatch::Misdirected);
-        assert_eq!(brands.for_host(Some("acme.example:443")), HostMatch::Misdirected);
+        assert_eq!(
+            brands.for_host(Some("acme.example")),
+            HostMatch::Misdirected
+        );
+        assert_eq!(
+            brands.for_host(Some("acme.example:443")),
+            HostMatch::Misdirected
+        );
     }
 
     #[tokio::test]
@@ -241,7 +255,12 @@ site_name = "Acme"
             brands.for_host(Some("events.example.com")),
             HostMatch::Brand(0)
         );
-        for host in [Some("other.example"), Some("127.0.0.1:8080"), Some("bad host"), None] {
+        for host in [
+            Some("other.example"),
+            Some("127.0.0.1:8080"),
+            Some("bad host"),
+            None,
+        ] {
             assert_eq!(brands.for_host(host), HostMatch::Misdirected, "{host:?}");
         }
     }

@@ -37,13 +37,13 @@ impl Settings {
             trusted_proxies,
             default_language,
             metrics_address,
-            brands,
+            brands: brands.into(),
             rooms: RoomPatterns::all(),
         };
         // Each brand is served with settings of its own: they pass the same checks.
         let mut with_parsed = self.clone();
         with_parsed.parsed = parsed.clone();
-        for brand in &self.brands {
+        for brand in self.brands.iter() {
             let Some(settings) = with_parsed.for_brand(&brand.id) else {
                 continue;
             };

@@ -19,6 +19,7 @@ use std::{
     net::{IpAddr, SocketAddr},
     path::Path,
     path::PathBuf,
+    sync::Arc,
 };
 
 use crate::domain::{Language, LicensePattern, RoomPatterns};
@@ -81,9 +82,10 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     pub log: LogSettings,
     pub shared: SharedSettings,
-    /// Further brands, each chosen by the request's host name (`[[brands]]`).
+    /// Further brands, each chosen by the request's host name (`[[brands]]`). Shared, so
+    /// that the settings of each of a thousand brands do not each copy all the others.
     #[serde(default)]
-    pub brands: Vec<BrandSettings>,
+    pub brands: Arc<[BrandSettings]>,
     /// Which brand these settings serve: [`DEFAULT_BRAND`] unless made by
     /// [`Settings::for_brand`].
     #[serde(skip, default = "default_brand_id")]
@@ -105,7 +107,7 @@ pub struct Parsed {
     /// `metrics.address`; `None` turns metrics off.
     pub metrics_address: Option<SocketAddr>,
     /// Each of `brands`, in order.
-    pub brands: Vec<ParsedBrand>,
+    pub brands: Arc<[ParsedBrand]>,
     /// The rooms the brand of these settings serves (every room but for a brand's own).
     pub rooms: RoomPatterns,
 }
