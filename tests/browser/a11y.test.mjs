@@ -14,7 +14,6 @@
 // to the page's CSP, so no `bypassCSP` is needed.
 
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import { after, before, describe, test } from 'node:test';
 
 import {
@@ -34,11 +33,7 @@ import {
   startRoomgate,
   submitPrompt,
 } from './fixtures.mjs';
-
-const require = createRequire(import.meta.url);
-const axe = require('axe-core');
-
-const WCAG_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+import { WCAG_TAGS, describeViolations, runAxe } from './axe.mjs';
 
 const VIEWPORTS = {
   desktop: { width: 1280, height: 800 },
@@ -212,53 +207,6 @@ const PAGES = [
     stops: ['a.skip-link', '.card a.button'],
   },
 ];
-
-// ---------------------------------------------------------------------------------------
-// axe
-
-/** Runs axe-core in `page` with the WCAG 2.1 A/AA rules; returns plain violations and the undecided rules. */
-async function runAxe(page) {
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
-    await page.evaluate(axe.source);
-  }
-  return page.evaluate(async (tags) => {
-    const results = await window.axe.run(document, {
-      runOnly: { type: 'tag', values: tags },
-      resultTypes: ['violations', 'incomplete'],
-    });
-    const plain = (list) => list.map((r) => ({
-      id: r.id,
-      impact: r.impact,
-      help: r.help,
-      helpUrl: r.helpUrl,
-      nodes: r.nodes.map((n) => ({
-        target: n.target.map(String),
-        html: n.html,
-        summary: n.failureSummary ?? '',
-      })),
-    }));
-    return {
-      version: window.axe.version,
-      passed: results.passes.length,
-      inapplicable: results.inapplicable.length,
-      violations: plain(results.violations),
-      incomplete: plain(results.incomplete),
-    };
-  }, WCAG_TAGS);
-}
-
-/** A violation list as text a person can act on. */
-function describeViolations(violations) {
-  return violations.map((v) => [
-    `- ${v.id} (${v.impact}): ${v.help}`,
-    `  ${v.helpUrl}`,
-    ...v.nodes.map((n) => [
-      `  target: ${n.target.join(' ')}`,
-      `    ${n.html.length > 200 ? `${n.html.slice(0, 200)}…` : n.html}`,
-      ...n.summary.split('\n').map((line) => `    ${line}`),
-    ].join('\n')),
-  ].join('\n')).join('\n');
-}
 
 // ---------------------------------------------------------------------------------------
 // Keyboard focus

@@ -283,10 +283,14 @@ export function catalogFor(now) {
 /**
  * Starts `target/debug/roomgate` (built beforehand) with a catalog written for now (see
  * `catalogFor`), the loader stub as the embed host and the extra environment `env`, and
- * waits until `/healthz` answers 200. Returns `{ origin, url(path), stop(), output(),
+ * waits until `/healthz` answers 200. Returns `{ origin, port, url(path), stop(), output(),
  * starts }`, `starts` being the start of each scheduled room by key (ISO 8601).
+ *
+ * `configFor(port)`, if given, returns the text of an extra settings file (brands, …),
+ * written beside the catalog and passed as `ROOMGATE_CONFIG_FILE`; it gets the port
+ * roomgate will listen on, for host names and public URLs that carry it.
  */
-export async function startRoomgate({ embedOrigin, env = {} }) {
+export async function startRoomgate({ embedOrigin, env = {}, configFor = null }) {
   if (!existsSync(path.join(REPO_ROOT, ROOMGATE_BIN))) {
     throw new Error(`${ROOMGATE_BIN} is missing: run cargo build --bin roomgate first`);
   }
@@ -301,8 +305,15 @@ export async function startRoomgate({ embedOrigin, env = {} }) {
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
+    const extra = {};
+    if (configFor) {
+      extra.ROOMGATE_CONFIG_FILE = path.join(dir, 'config.toml');
+      await writeFile(extra.ROOMGATE_CONFIG_FILE, configFor(port));
+    }
     try {
-      const app = await launchRoomgate(port, embedOrigin, { ROOMGATE__CATALOG__PATH: catalogPath, ...env });
+      const app = await launchRoomgate(port, embedOrigin, {
+        ROOMGATE__CATALOG__PATH: catalogPath, ...extra, ...env,
+      });
       return {
         ...app,
         starts,
@@ -332,6 +343,7 @@ async function launchRoomgate(port, embedOrigin, extraEnv) {
   // Settings must come from the repo's config files and this environment alone.
   delete env.RUST_LOG;
   delete env.ROOMGATE_ENV;
+  if (!extraEnv.ROOMGATE_CONFIG_FILE) delete env.ROOMGATE_CONFIG_FILE;
 
   const child = spawn(ROOMGATE_BIN, [], {
     cwd: REPO_ROOT,
@@ -373,6 +385,7 @@ async function launchRoomgate(port, embedOrigin, extraEnv) {
 
   return {
     origin,
+    port,
     url: (p) => `${origin}${p}`,
     output: () => output,
     stop,
@@ -394,14 +407,15 @@ export function launchBrowser() {
 
 /**
  * Everything one test file needs: the loader stub, roomgate (with `env` added to its
- * environment) and the browser. `stop()` ends all three.
+ * environment and `configFor` as `startRoomgate` takes it) and the browser. `stop()` ends
+ * all three.
  */
-export async function startAll({ env = {} } = {}) {
+export async function startAll({ env = {}, configFor = null } = {}) {
   const stub = await startEmbedStub();
   let app;
   let browser;
   try {
-    app = await startRoomgate({ embedOrigin: stub.origin, env });
+    app = await startRoomgate({ embedOrigin: stub.origin, env, configFor });
     browser = await launchBrowser();
   } catch (err) {
     await app?.stop();
