@@ -127,14 +127,18 @@ pub async fn room_page(
         }
     }
 
-    // A visitor who brings nothing of their own gets the same page as everyone else.
-    let shared = visitor == Visitor::default()
-        && prompt.is_none()
-        && signed_in.is_none()
-        && phase == Phase::Live;
-    let role_hash = role.map(|(_, hash)| hash);
-    if shared && let Some(html) = state.pages.cache.get(site.index, &room, role_hash, lang) {
-        return Ok(html_response(StatusCode::OK, html));
+    // A live page is kept per room, role and language: whole for visitors who bring
+    // nothing of their own, compiled and spliced for the others. Other phases carry a
+    // countdown of the moment and are rendered in full.
+    let page = (phase == Phase::Live).then(|| {
+        state
+            .pages
+            .cache
+            .page(site.index, &room, role.map(|(_, h)| h), lang)
+    });
+    let shared = visitor == Visitor::default() && prompt.is_none() && signed_in.is_none();
+    if shared && let Some(html) = page.as_ref().and_then(|p| p.shared.get()) {
+        return Ok(html_response(StatusCode::OK, html.clone()));
     }
     let view = room_view(PageInput {
         room: &room,
@@ -148,18 +152,17 @@ pub async fn room_page(
         now,
         signed_in,
     });
-    let html = Bytes::from(
-        site.views
+    let html = match &page {
+        Some(page) => page.compiled.render(&site.views, &view, lang),
+        None => site
+            .views
             .render_logged("room.html", &view, lang)
-            .ok_or_else(|| {
-                PageError::Unexpected(anyhow::anyhow!("the room page did not render"))
-            })?,
-    );
-    if shared {
-        state
-            .pages
-            .cache
-            .put(site.index, room.clone(), role_hash, lang, html.clone());
+            .map(Bytes::from),
+    }
+    .ok_or_else(|| PageError::Unexpected(anyhow::anyhow!("the room page did not render")))?;
+    if shared && let Some(page) = &page {
+        // Another visitor may have set it first: the same bytes.
+        let _ = page.shared.set(html.clone());
     }
     Ok(html_response(StatusCode::OK, html))
 }

@@ -1,29 +1,40 @@
-//! Rendered room pages for visitors who bring nothing of their own.
+//! Live room pages, kept per (brand, room, role, language) while the room stays the same.
 //!
 //! Most visitors open a plain attendee or role link without any query values, sign-in or
-//! remembered values: their page depends only on the room, the role and the language, so
-//! it is rendered once and served as bytes until the room changes. Pages that carry a
-//! visitor's own values (names, tokens, emails) are never stored here.
+//! remembered values: their page depends only on the brand, the room, the role and the
+//! language, so it is rendered once and served as bytes until the room changes. Visitors
+//! who bring values of their own (a name, a token, a sign-in) get the same page compiled
+//! once and spliced with their values (`spliced`), which costs a fraction of a render.
+//! Pages that carry a visitor's own values are never stored.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use actix_web::web::Bytes;
 use moka::sync::Cache;
 
+use super::spliced::CompiledRoomPages;
 use crate::domain::{Language, Room};
 
 /// Which page: brand (its site's index), room key, role hash (already checked), language.
 type Key = (usize, String, Option<String>, Language);
 
-/// A page and the room it was rendered from.
-struct Cached {
+/// One live room page: the bytes of visitors without values of their own, and the compiled
+/// variants for the others, all made from `room`.
+#[derive(Debug)]
+pub struct CachedPage {
     room: Arc<Room>,
-    html: Bytes,
+    /// The page of visitors who bring nothing of their own, once rendered.
+    pub shared: OnceLock<Bytes>,
+    /// The page's variants, compiled as visitors need them.
+    pub compiled: CompiledRoomPages,
 }
 
-/// Rendered pages, at most `capacity`, each kept at most a minute.
+/// Live room pages, at most `capacity`, each kept at most a minute.
 pub struct PageCache {
-    pages: Cache<Key, Arc<Cached>>,
+    pages: Cache<Key, Arc<CachedPage>>,
 }
 
 impl PageCache {
@@ -37,42 +48,32 @@ impl PageCache {
         }
     }
 
-    /// The page rendered from this very room (the same `Arc`: a refreshed or reloaded room
-    /// is a new one, and the old page no longer counts).
-    pub fn get(
+    /// The page of this very room (the same `Arc`: a refreshed or reloaded room is a new
+    /// one, and the page of the old one no longer counts), made empty if there is none.
+    pub fn page(
         &self,
         brand: usize,
         room: &Arc<Room>,
         role_hash: Option<&str>,
         lang: Language,
-    ) -> Option<Bytes> {
+    ) -> Arc<CachedPage> {
         let key = (
             brand,
             room.license.clone(),
             role_hash.map(str::to_owned),
             lang,
         );
-        self.pages
-            .get(&key)
-            .filter(|cached| Arc::ptr_eq(&cached.room, room))
-            .map(|cached| cached.html.clone())
-    }
-
-    /// Stores a page rendered from `room`.
-    pub fn put(
-        &self,
-        brand: usize,
-        room: Arc<Room>,
-        role_hash: Option<&str>,
-        lang: Language,
-        html: Bytes,
-    ) {
-        let key = (
-            brand,
-            room.license.clone(),
-            role_hash.map(str::to_owned),
-            lang,
-        );
-        self.pages.insert(key, Arc::new(Cached { room, html }));
+        if let Some(page) = self.pages.get(&key)
+            && Arc::ptr_eq(&page.room, room)
+        {
+            return page;
+        }
+        let page = Arc::new(CachedPage {
+            room: room.clone(),
+            shared: OnceLock::new(),
+            compiled: CompiledRoomPages::new(),
+        });
+        self.pages.insert(key, page.clone());
+        page
     }
 }
