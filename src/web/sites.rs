@@ -163,8 +163,11 @@ impl Sites {
 impl Site {
     fn new(brand: &Brand, index: usize, views: Pages, shared: &Backend, clock: &Clock) -> Self {
         let settings = &brand.settings;
+        // A new authorization replaces the tokens of every brand on the account: only the
+        // brand that owns it connects it (the default, for the account brands share).
+        let owns_account = brand.own_source || brand.id == crate::settings::DEFAULT_BRAND;
         let oauth = match (&brand.source, settings.api.auth) {
-            (Source::Api(directory), ApiAuth::Oauth) => Some(OAuth {
+            (Source::Api(directory), ApiAuth::Oauth) if owns_account => Some(OAuth {
                 api: directory.api().clone(),
                 client_id: settings.api.client_id.clone(),
                 client_secret: settings

@@ -3,6 +3,11 @@
 mod admin_api;
 mod api_auth;
 mod api_source;
+mod brands_guards;
+mod brands_operators;
+mod brands_pages;
+mod brands_settings;
+mod brands_setup;
 mod calendar;
 mod catalog_reload;
 mod checklist;
