@@ -3,6 +3,10 @@
 mod admin_api;
 mod api_auth;
 mod api_source;
+mod brands_cli;
+mod brands_metrics;
+mod brands_sources;
+mod brands_tokens;
 mod calendar;
 mod catalog_reload;
 mod checklist;
