@@ -1,7 +1,9 @@
 //! Every metric roomgate records: its name, kind, labels and meaning. The parts record
-//! with literal names (the macros make a literal name and literal labels a static key, so
-//! recording allocates nothing); the test suite checks that each name recorded under
-//! `src/` is listed here, shown on `/metrics` and explained in the README.
+//! with literal names and labels of a small fixed set of values; the vendor and room-cache
+//! figures also carry `brand`, the id of the brand whose vendor account they are about
+//! (`default` for the top-level account), so each account is seen apart and the labels
+//! stay as few as the brands. The test suite checks that each name recorded under `src/`
+//! is listed here, shown on `/metrics` with these labels and explained in the README.
 
 /// The commit roomgate was built from: `ROOMGATE_COMMIT` at build time (set by CI), else
 /// "unknown". No build script asks git: a build from a source archive has none.
@@ -72,50 +74,50 @@ pub const METRICS: &[Metric] = &[
     metric(
         "roomgate_room_cache_events_total",
         Counter,
-        &["event"],
+        &["event", "brand"],
         "Room lookups of the API source by what the cache did: hit, miss (fetched), coalesced (waited for another visitor's fetch), stale (served past the TTL while refreshing), stale_if_error (served past the TTL because refreshing failed), negative_hit (a key known to have no room).",
     ),
     metric(
         "roomgate_room_cache_entries",
         Gauge,
-        &[],
-        "Rooms in the API source's cache, at the time of the scrape.",
+        &["brand"],
+        "Rooms in the API source's cache, at the time of the scrape, by brand (each vendor account has a cache of its own).",
     ),
     metric(
         "roomgate_vendor_calls_total",
         Counter,
-        &["endpoint", "outcome"],
-        "Calls to the LiveWebinar API by endpoint and outcome (ok, client_error, rate_limited, server_error, timeout, unreachable, bad_body).",
+        &["endpoint", "outcome", "brand"],
+        "Calls to the LiveWebinar API by endpoint, outcome (ok, client_error, rate_limited, server_error, timeout, unreachable, bad_body) and the brand whose account made them.",
     ),
     metric(
         "roomgate_vendor_call_duration_seconds",
         Histogram,
-        &["endpoint"],
-        "Time of each call to the LiveWebinar API, by endpoint.",
+        &["endpoint", "brand"],
+        "Time of each call to the LiveWebinar API, by endpoint and brand.",
     ),
     metric(
         "roomgate_vendor_listings_total",
         Counter,
-        &[],
-        "Listings of all the vendor's rooms (each of one or more widgets_list calls).",
+        &["brand"],
+        "Listings of all the vendor's rooms (each of one or more widgets_list calls), by brand.",
     ),
     metric(
         "roomgate_vendor_sign_ins_total",
         Counter,
-        &["kind", "outcome"],
-        "Sign-ins to the LiveWebinar API: login, exchange (an OAuth code) or refresh (an OAuth token), ok or failed.",
+        &["kind", "outcome", "brand"],
+        "Sign-ins to the LiveWebinar API: login, exchange (an OAuth code) or refresh (an OAuth token), ok or failed, by brand.",
     ),
     metric(
         "roomgate_vendor_token_expires_in_seconds",
         Gauge,
-        &[],
-        "Seconds until the current vendor token runs out, at the time of the scrape (absent before the first sign-in). roomgate renews it on demand, so an idle instance's token runs down.",
+        &["brand"],
+        "Seconds until the current vendor token of a brand's account runs out, at the time of the scrape (absent before the first sign-in). roomgate renews it on demand, so an idle instance's token runs down.",
     ),
     metric(
         "roomgate_vendor_sign_in_failures",
         Gauge,
-        &[],
-        "Sign-ins to the LiveWebinar API failed in a row since the last one that worked (0: the last one worked), at the time of the scrape.",
+        &["brand"],
+        "Sign-ins of a brand's account to the LiveWebinar API failed in a row since the last one that worked (0: the last one worked), at the time of the scrape.",
     ),
     metric(
         "roomgate_throttled_total",

@@ -1,6 +1,8 @@
 //! What the room cache did for each lookup, counted as
-//! `roomgate_room_cache_events_total{event}` in the recorder of the calling thread (see
-//! `observe`). Literal labels make each a static key: counting allocates nothing.
+//! `roomgate_room_cache_events_total{event, brand}` in the recorder of the calling thread
+//! (see `observe`); `brand` is the brand whose account the cache holds rooms of.
+
+use crate::vendor::call_metrics::BrandLabel;
 
 /// What the cache did for one lookup.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,17 +24,20 @@ pub enum CacheEvent {
 }
 
 impl CacheEvent {
-    /// Counts the event once.
-    pub fn count(self) {
-        const NAME: &str = "roomgate_room_cache_events_total";
-        let counter = match self {
-            CacheEvent::Hit => metrics::counter!(NAME, "event" => "hit"),
-            CacheEvent::Miss => metrics::counter!(NAME, "event" => "miss"),
-            CacheEvent::Coalesced => metrics::counter!(NAME, "event" => "coalesced"),
-            CacheEvent::Stale => metrics::counter!(NAME, "event" => "stale"),
-            CacheEvent::StaleIfError => metrics::counter!(NAME, "event" => "stale_if_error"),
-            CacheEvent::NegativeHit => metrics::counter!(NAME, "event" => "negative_hit"),
+    /// Counts the event once, for the cache of `brand`'s account.
+    pub fn count(self, brand: &BrandLabel) {
+        let event = match self {
+            CacheEvent::Hit => "hit",
+            CacheEvent::Miss => "miss",
+            CacheEvent::Coalesced => "coalesced",
+            CacheEvent::Stale => "stale",
+            CacheEvent::StaleIfError => "stale_if_error",
+            CacheEvent::NegativeHit => "negative_hit",
         };
-        counter.increment(1);
+        metrics::counter!(
+            "roomgate_room_cache_events_total",
+            "event" => event, "brand" => brand.value()
+        )
+        .increment(1);
     }
 }

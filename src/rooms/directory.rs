@@ -253,6 +253,7 @@ impl Directory {
 impl RoomSource for Directory {
     async fn lookup(&self, license: &str) -> Result<Lookup, Unavailable> {
         let inner = &self.inner;
+        let brand = inner.api.client().brand();
         // No Redis here: a flag on first use, then the changes arrive in the background.
         self.follow_changes();
         let too_old = inner.policy.ttl.max(inner.policy.max_stale);
@@ -268,17 +269,17 @@ impl RoomSource for Directory {
                     entry.refresh_failed.load(Ordering::Relaxed) || inner.held().is_some();
                 self.refresh_in_background(license, &entry);
                 if failing {
-                    CacheEvent::StaleIfError.count();
+                    CacheEvent::StaleIfError.count(brand);
                 } else {
-                    CacheEvent::Stale.count();
+                    CacheEvent::Stale.count(brand);
                 }
             } else {
-                CacheEvent::Hit.count();
+                CacheEvent::Hit.count(brand);
             }
             return Ok(entry.lookup.clone());
         }
         if inner.missing.contains_key(license) {
-            CacheEvent::NegativeHit.count();
+            CacheEvent::NegativeHit.count(brand);
             return Ok(Lookup::NotFound);
         }
         // Only rooms go into `rooms`: "no such room" comes back as an error, which moka
@@ -291,9 +292,9 @@ impl RoomSource for Directory {
         let result = inner.rooms.try_get_with(license.to_owned(), fetch).await;
         // Only the lookup whose fetch moka ran asked the vendor; the others waited for it.
         if asked.load(Ordering::Relaxed) {
-            CacheEvent::Miss.count();
+            CacheEvent::Miss.count(brand);
         } else {
-            CacheEvent::Coalesced.count();
+            CacheEvent::Coalesced.count(brand);
         }
         match result {
             Ok(entry) => Ok(entry.lookup.clone()),

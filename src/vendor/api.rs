@@ -65,7 +65,7 @@ impl Api {
     /// Every widget the vendor lists, each once, paging as [`Paging`] decides: however
     /// the vendor treats `page` and `limit`, a listing makes a bounded number of calls.
     pub async fn all_widgets(&self) -> Result<Vec<WidgetSummary>, ApiError> {
-        super::call_metrics::listed();
+        super::call_metrics::listed(self.client().brand());
         let mut paging = Paging::new(super::client::PAGE_SIZE);
         let mut next = Some(1);
         while let Some(page) = next {

@@ -1,12 +1,45 @@
 //! What each call to the vendor is counted as: a fixed name per endpoint and a small set
-//! of outcomes, so that no id, key or token ever becomes a label. Recorded with the
-//! `metrics` macros into the recorder of the calling thread (see `observe`).
+//! of outcomes, so that no id, key or token ever becomes a label, and the brand whose
+//! account made it. Recorded with the `metrics` macros into the recorder of the calling
+//! thread (see `observe`).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
+use metrics::SharedString;
 use reqwest::Method;
 
 use super::error::ApiError;
+use crate::settings::DEFAULT_BRAND;
+
+/// The `brand` label of one vendor account's figures (its calls, sign-ins, listings and
+/// room cache): the id of the brand it serves, `default` for the top-level account. Brand
+/// ids are few and fixed by the settings, so the label stays bounded; no host name or key
+/// ever becomes one.
+#[derive(Debug, Clone)]
+pub struct BrandLabel(SharedString);
+
+impl BrandLabel {
+    /// The label of brand `id` (`settings.brand_id`).
+    pub fn new(id: &str) -> Self {
+        if id == DEFAULT_BRAND {
+            return BrandLabel::default();
+        }
+        // Shared, not owned: each count clones the label, and an `Arc` clone allocates
+        // nothing.
+        BrandLabel(SharedString::from(Arc::<str>::from(id)))
+    }
+
+    /// The label's value, to record with.
+    pub fn value(&self) -> SharedString {
+        self.0.clone()
+    }
+}
+
+impl Default for BrandLabel {
+    fn default() -> Self {
+        BrandLabel(SharedString::const_str(DEFAULT_BRAND))
+    }
+}
 
 /// The endpoint label of a call: one fixed name per kind of call, `other` for the rest.
 pub fn endpoint_of(method: &Method, path: &str) -> &'static str {
@@ -59,13 +92,25 @@ pub fn outcome_of(error: Option<&ApiError>) -> &'static str {
     }
 }
 
-/// Counts one call to `endpoint` that took `took` and ended with `error`.
-pub(super) fn call_made(endpoint: &'static str, took: Duration, error: Option<&ApiError>) {
+/// Counts one call of `brand`'s account to `endpoint` that took `took` and ended with
+/// `error`.
+pub(super) fn call_made(
+    brand: &BrandLabel,
+    endpoint: &'static str,
+    took: Duration,
+    error: Option<&ApiError>,
+) {
     let outcome = outcome_of(error);
-    metrics::counter!("roomgate_vendor_calls_total", "endpoint" => endpoint, "outcome" => outcome)
-        .increment(1);
-    metrics::histogram!("roomgate_vendor_call_duration_seconds", "endpoint" => endpoint)
-        .record(took.as_secs_f64());
+    metrics::counter!(
+        "roomgate_vendor_calls_total",
+        "endpoint" => endpoint, "outcome" => outcome, "brand" => brand.value()
+    )
+    .increment(1);
+    metrics::histogram!(
+        "roomgate_vendor_call_duration_seconds",
+        "endpoint" => endpoint, "brand" => brand.value()
+    )
+    .record(took.as_secs_f64());
 }
 
 /// How roomgate signs in to the vendor.
@@ -79,34 +124,24 @@ pub enum SignIn {
     Refresh,
 }
 
-/// Counts one sign-in of `kind`, successful or not.
-pub(super) fn signed_in(kind: SignIn, ok: bool) {
-    let counter = match (kind, ok) {
-        (SignIn::Login, true) => {
-            metrics::counter!("roomgate_vendor_sign_ins_total", "kind" => "login", "outcome" => "ok")
-        }
-        (SignIn::Login, false) => metrics::counter!(
-            "roomgate_vendor_sign_ins_total", "kind" => "login", "outcome" => "failed"
-        ),
-        (SignIn::Exchange, true) => metrics::counter!(
-            "roomgate_vendor_sign_ins_total", "kind" => "exchange", "outcome" => "ok"
-        ),
-        (SignIn::Exchange, false) => metrics::counter!(
-            "roomgate_vendor_sign_ins_total", "kind" => "exchange", "outcome" => "failed"
-        ),
-        (SignIn::Refresh, true) => metrics::counter!(
-            "roomgate_vendor_sign_ins_total", "kind" => "refresh", "outcome" => "ok"
-        ),
-        (SignIn::Refresh, false) => metrics::counter!(
-            "roomgate_vendor_sign_ins_total", "kind" => "refresh", "outcome" => "failed"
-        ),
+/// Counts one sign-in of `kind` to `brand`'s account, successful or not.
+pub(super) fn signed_in(brand: &BrandLabel, kind: SignIn, ok: bool) {
+    let kind = match kind {
+        SignIn::Login => "login",
+        SignIn::Exchange => "exchange",
+        SignIn::Refresh => "refresh",
     };
-    counter.increment(1);
+    let outcome = if ok { "ok" } else { "failed" };
+    metrics::counter!(
+        "roomgate_vendor_sign_ins_total",
+        "kind" => kind, "outcome" => outcome, "brand" => brand.value()
+    )
+    .increment(1);
 }
 
-/// Counts one listing of all the vendor's rooms.
-pub(super) fn listed() {
-    metrics::counter!("roomgate_vendor_listings_total").increment(1);
+/// Counts one listing of all the rooms of `brand`'s account.
+pub(super) fn listed(brand: &BrandLabel) {
+    metrics::counter!("roomgate_vendor_listings_total", "brand" => brand.value()).increment(1);
 }
 
 #[cfg(test)]
@@ -167,5 +202,12 @@ mod tests {
             })),
             "bad_body"
         );
+    }
+
+    #[test]
+    fn the_brand_label_is_the_brand_id_and_default_for_the_top_level_account() {
+        assert_eq!(&*BrandLabel::default().value(), "default");
+        assert_eq!(&*BrandLabel::new(DEFAULT_BRAND).value(), "default");
+        assert_eq!(&*BrandLabel::new("acme").value(), "acme");
     }
 }

@@ -1,7 +1,7 @@
 //! The HTTP side of the vendor API: one `reqwest::Client`, the vendor's headers, form
 //! bodies, a response size cap, no redirects. What the answers mean is `answers`. Every
-//! call is counted under a fixed endpoint name, with what its answer turned out to be
-//! once read (`call_metrics`).
+//! call is counted under a fixed endpoint name and the brand whose account it is, with
+//! what its answer turned out to be once read (`call_metrics`).
 
 use std::{
     future::Future,
@@ -17,7 +17,7 @@ use super::{
     answers::{
         data, interpret, kind_of, retry_after_secs, token_answer, total_of, transport_error,
     },
-    call_metrics::{self, SignIn},
+    call_metrics::{self, BrandLabel, SignIn},
     error::ApiError,
     listing::WidgetsPage,
     models::{Account, CreatedWidget, PersonalLink, RegisteredClient, TokenAnswer, Widget},
@@ -49,6 +49,8 @@ pub struct Client {
     identifier: String,
     send_identifier: bool,
     max_body: usize,
+    /// Whose account this is, in the metrics.
+    brand: BrandLabel,
 }
 
 /// Installs rustls's ring crypto provider for the whole process, before any HTTP client
@@ -83,7 +85,19 @@ impl Client {
             identifier: api.identifier.clone(),
             send_identifier: api.send_identifier_header,
             max_body: api.max_response_bytes,
+            brand: BrandLabel::default(),
         })
+    }
+
+    /// The same client, its calls counted under brand `id` (`settings.brand_id`).
+    pub fn for_brand(mut self, id: &str) -> Self {
+        self.brand = BrandLabel::new(id);
+        self
+    }
+
+    /// The brand whose account this client calls, as the metrics label it.
+    pub fn brand(&self) -> &BrandLabel {
+        &self.brand
     }
 
     /// `POST auth/login`: the server-to-server token.
@@ -150,14 +164,15 @@ impl Client {
         path: &str,
         body: &Form,
     ) -> Result<TokenAnswer, ApiError> {
-        let result = measured(endpoint, async {
-            let answer = self
-                .request(Method::POST, path, &[], Some(body), None)
-                .await?;
-            token_answer(&answer)
-        })
-        .await;
-        call_metrics::signed_in(kind, result.is_ok());
+        let result = self
+            .measured(endpoint, async {
+                let answer = self
+                    .request(Method::POST, path, &[], Some(body), None)
+                    .await?;
+                token_answer(&answer)
+            })
+            .await;
+        call_metrics::signed_in(&self.brand, kind, result.is_ok());
         result
     }
 
@@ -169,7 +184,7 @@ impl Client {
         bearer: Option<&SecretString>,
     ) -> Result<RegisteredClient, ApiError> {
         let body = form([("name", name), ("redirect", redirect)]);
-        measured("other", async {
+        self.measured("other", async {
             let answer = self
                 .request(Method::POST, "oauth/clients", &[], Some(&body), bearer)
                 .await?;
@@ -196,7 +211,7 @@ impl Client {
             ("order", "desc".to_owned()),
             ("page", page.to_string()),
         ];
-        measured("widgets_list", async {
+        self.measured("widgets_list", async {
             let answer = self
                 .request(Method::GET, "widgets", &query, None, Some(bearer))
                 .await?;
@@ -223,7 +238,7 @@ impl Client {
 
     /// `GET widgets/{id}`.
     pub async fn widget(&self, bearer: &SecretString, id: u64) -> Result<Widget, ApiError> {
-        measured("widget", async {
+        self.measured("widget", async {
             let answer = self
                 .request(
                     Method::GET,
@@ -247,7 +262,7 @@ impl Client {
         bearer: &SecretString,
         body: &Form,
     ) -> Result<CreatedWidget, ApiError> {
-        measured("widget_create", async {
+        self.measured("widget_create", async {
             let answer = self
                 .request(Method::POST, "widgets", &[], Some(body), Some(bearer))
                 .await?;
@@ -266,14 +281,14 @@ impl Client {
     ) -> Result<(), ApiError> {
         let path = format!("widgets/{id}");
         let call = self.request(Method::PUT, &path, &[], Some(body), Some(bearer));
-        measured("widget_update", call).await.map(|_| ())
+        self.measured("widget_update", call).await.map(|_| ())
     }
 
     /// `DELETE widgets/{id}`.
     pub async fn delete_widget(&self, bearer: &SecretString, id: u64) -> Result<(), ApiError> {
         let path = format!("widgets/{id}");
         let call = self.request(Method::DELETE, &path, &[], None, Some(bearer));
-        measured("widget_delete", call).await.map(|_| ())
+        self.measured("widget_delete", call).await.map(|_| ())
     }
 
     /// `POST widgets/{id}/personal`: a personal link for one participant, its token
@@ -284,7 +299,7 @@ impl Client {
         id: u64,
         body: &Form,
     ) -> Result<PersonalLink, ApiError> {
-        measured("personal", async {
+        self.measured("personal", async {
             let answer = self
                 .request(
                     Method::POST,
@@ -301,7 +316,7 @@ impl Client {
 
     /// `GET me`: whose token this is.
     pub async fn me(&self, bearer: &SecretString) -> Result<Account, ApiError> {
-        measured("me", async {
+        self.measured("me", async {
             let answer = self
                 .request(Method::GET, "me", &[], None, Some(bearer))
                 .await?;
@@ -311,6 +326,25 @@ impl Client {
             })
         })
         .await
+    }
+
+    /// Runs `call` and counts it under `endpoint` and this client's brand, with its time
+    /// and outcome. The callers read the answer inside `call`, so an answer of the wrong
+    /// shape counts as one.
+    async fn measured<T>(
+        &self,
+        endpoint: &'static str,
+        call: impl Future<Output = Result<T, ApiError>>,
+    ) -> Result<T, ApiError> {
+        let started = Instant::now();
+        let result = call.await;
+        call_metrics::call_made(
+            &self.brand,
+            endpoint,
+            started.elapsed(),
+            result.as_ref().err(),
+        );
+        result
     }
 
     /// One call: vendor headers, the form body, the size cap, and the answer checked for
@@ -325,7 +359,8 @@ impl Client {
         bearer: Option<&SecretString>,
     ) -> Result<Value, ApiError> {
         let endpoint = call_metrics::endpoint_of(&method, path);
-        measured(endpoint, self.request(method, path, query, body, bearer)).await
+        self.measured(endpoint, self.request(method, path, query, body, bearer))
+            .await
     }
 
     /// [`Client::call`] without counting: the callers count the call with its reading.
@@ -422,18 +457,6 @@ impl Client {
         }
         Ok((status, retry_after, bytes))
     }
-}
-
-/// Runs `call` and counts it under `endpoint`, with its time and outcome. The callers
-/// read the answer inside `call`, so an answer of the wrong shape counts as one.
-async fn measured<T>(
-    endpoint: &'static str,
-    call: impl Future<Output = Result<T, ApiError>>,
-) -> Result<T, ApiError> {
-    let started = Instant::now();
-    let result = call.await;
-    call_metrics::call_made(endpoint, started.elapsed(), result.as_ref().err());
-    result
 }
 
 /// The answer's `data` as `T`, if it has that shape.

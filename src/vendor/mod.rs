@@ -40,7 +40,7 @@ use token_store::FileTokenStore;
 /// tokens; used by the server and the command line alike. In fleet mode
 /// (`shared.backend = "redis"`) the token is the fleet's shared record, whichever sign-in.
 pub async fn build_api(settings: &Settings, clock: Clock) -> Result<Api, String> {
-    let client = Client::new(&settings.api)?;
+    let client = Client::new(&settings.api)?.for_brand(&settings.brand_id);
     let keep = match (Backend::from_settings(&settings.shared)?, settings.api.auth) {
         (Backend::Redis(link), auth) => {
             let kind = match auth {

@@ -18,22 +18,24 @@ const TEXT_FORMAT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// What a scrape reads besides the recorded counts: the figures that are states now.
 struct Scrape {
     recorder: AppRecorder,
-    source: Source,
+    /// The room source of each vendor account: the default brand's, then each brand's own.
+    sources: Vec<Source>,
     clock: Clock,
 }
 
 /// The `/metrics` server of one application on `listener`, reading `recorder`, and the
-/// room cache and vendor token of `source`. Logs to `log` when given (tests).
+/// room cache and vendor token of each of `sources` (labelled with its brand). Logs to
+/// `log` when given (tests).
 pub fn serve(
     listener: TcpListener,
     recorder: AppRecorder,
-    source: Source,
+    sources: Vec<Source>,
     clock: Clock,
     log: Option<tracing::Dispatch>,
 ) -> std::io::Result<Server> {
     let scrape = web::Data::new(Scrape {
         recorder,
-        source,
+        sources,
         clock,
     });
     let server = HttpServer::new(move || {
@@ -64,18 +66,23 @@ pub fn serve(
 
 /// `GET /metrics`: the gauges of the moment set, then every figure.
 async fn metrics(scrape: web::Data<Scrape>) -> HttpResponse {
-    if let Source::Api(directory) = &scrape.source {
+    for source in &scrape.sources {
+        let Source::Api(directory) = source else {
+            continue;
+        };
         let rooms = directory.cached_rooms().await;
         let now = (scrape.clock)().timestamp();
+        let brand = directory.api().client().brand().value();
         // `None` while a sign-in runs: the gauges keep what they showed.
         let token = directory.api().auth().status();
         scrape.recorder.record(|| {
-            metrics::gauge!("roomgate_room_cache_entries").set(rooms as f64);
+            metrics::gauge!("roomgate_room_cache_entries", "brand" => brand.clone())
+                .set(rooms as f64);
             if let Some(token) = token {
-                metrics::gauge!("roomgate_vendor_sign_in_failures")
+                metrics::gauge!("roomgate_vendor_sign_in_failures", "brand" => brand.clone())
                     .set(f64::from(token.failed_sign_ins));
                 if let Some(at) = token.expires_at {
-                    metrics::gauge!("roomgate_vendor_token_expires_in_seconds")
+                    metrics::gauge!("roomgate_vendor_token_expires_in_seconds", "brand" => brand)
                         .set(at.saturating_sub(now) as f64);
                 }
             }

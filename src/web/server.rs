@@ -79,6 +79,14 @@ impl Application {
         log: Option<tracing::Dispatch>,
     ) -> Result<Self, StartupError> {
         let brands = Brands::build(&settings, source.clone(), clock.clone()).await?;
+        // Each vendor account's cache and token, for the metrics: the default source and
+        // every brand's own.
+        let sources: Vec<Source> = brands
+            .all()
+            .iter()
+            .filter(|b| b.own_source || b.id == DEFAULT_BRAND)
+            .map(|b| b.source.clone())
+            .collect();
         let (listener, port) = bind("server", &settings.bind_address())?;
         let metrics = match settings.parsed.metrics_address {
             Some(address) => {
@@ -100,7 +108,7 @@ impl Application {
         let metrics = match metrics {
             Some((listener, port, recorder)) => Some(MetricsServer {
                 port,
-                server: metrics_endpoint::serve(listener, recorder, source, clock, log)
+                server: metrics_endpoint::serve(listener, recorder, sources, clock, log)
                     .map_err(|e| StartupError(vec![format!("metrics: {e}")]))?,
             }),
             None => None,

@@ -28,27 +28,27 @@ const OTHER_ROOM: &str = "666-666-666";
 const SCHEDULED: &str = "234-234-234";
 const STRICT: &str = "456-456-456";
 
-fn metrics_on(env: &mut HashMap<String, String>) {
+pub(crate) fn metrics_on(env: &mut HashMap<String, String>) {
     env.insert("ROOMGATE__METRICS__ADDRESS".into(), "127.0.0.1:0".into());
 }
 
 /// One sample of a scrape: its name, its labels in order, its value.
 #[derive(Debug)]
-struct Sample {
-    name: String,
-    labels: Vec<(String, String)>,
+pub(crate) struct Sample {
+    pub(crate) name: String,
+    pub(crate) labels: Vec<(String, String)>,
     value: f64,
 }
 
 /// What `/metrics` answered.
-struct Scrape {
+pub(crate) struct Scrape {
     text: String,
-    samples: Vec<Sample>,
+    pub(crate) samples: Vec<Sample>,
 }
 
 impl Scrape {
     /// The value of the sample `name` with exactly `labels` (in any order).
-    fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    pub(crate) fn value(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         let mut wanted: Vec<(&str, &str)> = labels.to_vec();
         wanted.sort();
         self.samples
@@ -67,7 +67,7 @@ impl Scrape {
 
     /// Asserts the sample `name` with `labels` is exactly `expected`.
     #[track_caller]
-    fn assert(&self, name: &str, labels: &[(&str, &str)], expected: f64) {
+    pub(crate) fn assert(&self, name: &str, labels: &[(&str, &str)], expected: f64) {
         assert_eq!(
             self.value(name, labels),
             Some(expected),
@@ -140,7 +140,7 @@ fn parse(text: &str) -> Vec<Sample> {
     samples
 }
 
-async fn scrape(app: &TestApp) -> Scrape {
+pub(crate) async fn scrape(app: &TestApp) -> Scrape {
     let address = app
         .metrics_address
         .as_ref()
@@ -171,8 +171,10 @@ async fn scrape_until(app: &TestApp, check: impl Fn(&Scrape) -> bool) -> Scrape 
 const REQUESTS: &str = "roomgate_http_requests_total";
 const DURATIONS: &str = "roomgate_http_request_duration_seconds_count";
 const VIEWS: &str = "roomgate_page_views_total";
-const CACHE: &str = "roomgate_room_cache_events_total";
-const CALLS: &str = "roomgate_vendor_calls_total";
+pub(crate) const CACHE: &str = "roomgate_room_cache_events_total";
+pub(crate) const CALLS: &str = "roomgate_vendor_calls_total";
+/// The `brand` label of the top-level vendor account's figures.
+const DEFAULT: (&str, &str) = ("brand", "default");
 
 #[tokio::test]
 async fn with_metrics_off_nothing_listens_and_pages_are_the_same() {
@@ -470,32 +472,46 @@ async fn the_room_cache_and_the_vendor_calls_are_counted_exactly() {
         assert_eq!(status.unwrap(), 200); // 1 miss, 2 coalesced
     }
     let m = scrape(&app).await;
-    m.assert(CACHE, &[("event", "miss")], 3.0);
-    m.assert(CACHE, &[("event", "hit")], 1.0);
-    m.assert(CACHE, &[("event", "negative_hit")], 1.0);
-    m.assert(CACHE, &[("event", "coalesced")], 2.0);
-    m.assert("roomgate_room_cache_entries", &[], 2.0);
-    m.assert("roomgate_vendor_listings_total", &[], 1.0);
+    m.assert(CACHE, &[("event", "miss"), DEFAULT], 3.0);
+    m.assert(CACHE, &[("event", "hit"), DEFAULT], 1.0);
+    m.assert(CACHE, &[("event", "negative_hit"), DEFAULT], 1.0);
+    m.assert(CACHE, &[("event", "coalesced"), DEFAULT], 2.0);
+    m.assert("roomgate_room_cache_entries", &[DEFAULT], 2.0);
+    m.assert("roomgate_vendor_listings_total", &[DEFAULT], 1.0);
     m.assert(
         "roomgate_vendor_sign_ins_total",
-        &[("kind", "login"), ("outcome", "ok")],
+        &[("kind", "login"), ("outcome", "ok"), DEFAULT],
         1.0,
     );
     for endpoint in ["login", "widgets_list"] {
-        m.assert(CALLS, &[("endpoint", endpoint), ("outcome", "ok")], 1.0);
+        m.assert(
+            CALLS,
+            &[("endpoint", endpoint), ("outcome", "ok"), DEFAULT],
+            1.0,
+        );
     }
-    m.assert(CALLS, &[("endpoint", "widget"), ("outcome", "ok")], 2.0);
     m.assert(
-        "roomgate_vendor_call_duration_seconds_count",
-        &[("endpoint", "widget")],
+        CALLS,
+        &[("endpoint", "widget"), ("outcome", "ok"), DEFAULT],
         2.0,
     );
-    m.assert("roomgate_vendor_token_expires_in_seconds", &[], 3600.0);
-    m.assert("roomgate_vendor_sign_in_failures", &[], 0.0);
+    m.assert(
+        "roomgate_vendor_call_duration_seconds_count",
+        &[("endpoint", "widget"), DEFAULT],
+        2.0,
+    );
+    m.assert(
+        "roomgate_vendor_token_expires_in_seconds",
+        &[DEFAULT],
+        3600.0,
+    );
+    m.assert("roomgate_vendor_sign_in_failures", &[DEFAULT], 0.0);
     app.advance(chrono::Duration::seconds(600));
-    scrape(&app)
-        .await
-        .assert("roomgate_vendor_token_expires_in_seconds", &[], 3000.0);
+    scrape(&app).await.assert(
+        "roomgate_vendor_token_expires_in_seconds",
+        &[DEFAULT],
+        3000.0,
+    );
 
     // Past the TTL, with the vendor failing: served stale while the refresh fails, then
     // stale-if-error (while a second refresh fails too).
@@ -507,7 +523,7 @@ async fn the_room_cache_and_the_vendor_calls_are_counted_exactly() {
         .mount(&vendor.server)
         .await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let failed = [("endpoint", "widget"), ("outcome", "server_error")];
+    let failed = [("endpoint", "widget"), ("outcome", "server_error"), DEFAULT];
     assert_eq!(app.get(&format!("/room/{ROOM}")).await.status(), 200);
     scrape_until(&app, |m| m.value(CALLS, &failed) == Some(1.0)).await;
     // The refresh marks the entry and ends just after its call is counted.
@@ -515,9 +531,9 @@ async fn the_room_cache_and_the_vendor_calls_are_counted_exactly() {
     assert_eq!(app.get(&format!("/room/{ROOM}")).await.status(), 200);
     let m = scrape_until(&app, |m| m.value(CALLS, &failed) == Some(2.0)).await;
     m.assert(CALLS, &failed, 2.0);
-    m.assert(CACHE, &[("event", "stale")], 1.0);
-    m.assert(CACHE, &[("event", "stale_if_error")], 1.0);
-    m.assert(CACHE, &[("event", "hit")], 1.0);
+    m.assert(CACHE, &[("event", "stale"), DEFAULT], 1.0);
+    m.assert(CACHE, &[("event", "stale_if_error"), DEFAULT], 1.0);
+    m.assert(CACHE, &[("event", "hit"), DEFAULT], 1.0);
 }
 
 #[tokio::test]
@@ -552,14 +568,18 @@ async fn oauth_refreshes_are_counted_and_the_token_countdown_is_shown() {
     .await;
     assert_eq!(app.get("/readyz").await.status(), 200);
     let m = scrape(&app).await;
-    let refresh = |outcome| [("kind", "refresh"), ("outcome", outcome)];
+    let refresh = |outcome| [("kind", "refresh"), ("outcome", outcome), DEFAULT];
     m.assert("roomgate_vendor_sign_ins_total", &refresh("ok"), 1.0);
     m.assert(
         CALLS,
-        &[("endpoint", "oauth_refresh"), ("outcome", "ok")],
+        &[("endpoint", "oauth_refresh"), ("outcome", "ok"), DEFAULT],
         1.0,
     );
-    m.assert("roomgate_vendor_token_expires_in_seconds", &[], 3600.0);
+    m.assert(
+        "roomgate_vendor_token_expires_in_seconds",
+        &[DEFAULT],
+        3600.0,
+    );
 
     // An hour later the new refresh token is refused: a reconnect is needed.
     app.advance(chrono::Duration::seconds(3600));
@@ -568,11 +588,15 @@ async fn oauth_refreshes_are_counted_and_the_token_countdown_is_shown() {
     m.assert("roomgate_vendor_sign_ins_total", &refresh("failed"), 1.0);
     m.assert(
         CALLS,
-        &[("endpoint", "oauth_refresh"), ("outcome", "client_error")],
+        &[
+            ("endpoint", "oauth_refresh"),
+            ("outcome", "client_error"),
+            DEFAULT,
+        ],
         1.0,
     );
-    m.assert("roomgate_vendor_token_expires_in_seconds", &[], 0.0);
-    m.assert("roomgate_vendor_sign_in_failures", &[], 1.0);
+    m.assert("roomgate_vendor_token_expires_in_seconds", &[DEFAULT], 0.0);
+    m.assert("roomgate_vendor_sign_in_failures", &[DEFAULT], 1.0);
 }
 
 /// Every `roomgate_…` name in `text`.
@@ -680,6 +704,33 @@ async fn every_metric_of_the_dashboard_the_alerts_and_the_list_is_shown_after_tr
         missing.is_empty(),
         "not shown after the traffic: {missing:?}; shown: {shown:?}"
     );
+    for sample in api.samples.iter().chain(&pages.samples) {
+        labels_as_listed(sample);
+    }
+}
+
+/// Asserts a sample of a listed metric carries exactly the labels `observe::METRICS`
+/// lists for it (a histogram's series add `le` to its buckets).
+#[track_caller]
+pub(crate) fn labels_as_listed(sample: &Sample) {
+    let listed = roomgate::observe::METRICS.iter().find(|m| {
+        sample.name == m.name
+            || (m.kind == roomgate::observe::MetricKind::Histogram
+                && ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .any(|end| sample.name.strip_suffix(end) == Some(m.name)))
+    });
+    let Some(listed) = listed else {
+        return;
+    };
+    let shown: BTreeSet<&str> = sample
+        .labels
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .filter(|k| *k != "le")
+        .collect();
+    let wanted: BTreeSet<&str> = listed.labels.iter().copied().collect();
+    assert_eq!(shown, wanted, "{sample:?}");
 }
 
 #[test]
