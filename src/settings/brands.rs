@@ -209,7 +209,7 @@ impl Settings {
                     *s == secret && (a.is_empty() || audience.is_empty() || *a == audience)
                 }) {
                     out.push(format!(
-                        "{at}.sso: the same secret as brand {other} and no audience of its own: a sign-in for one would work on the other; give each brand its own secret or its own audience"
+                        "{at}.sso: the same secret as brand {other} and not an audience of its own (none, or the same): a sign-in for one would work on the other; give each brand its own secret or its own audience"
                     ));
                 }
                 sso_seen.push((&b.id, secret, audience));

@@ -52,7 +52,7 @@ impl Settings {
                 .into_iter()
                 .chain(settings.branding_problems())
                 .chain(settings.api_problems());
-            out.extend(problems.map(|p| format!("brand {}: {p}", brand.id)));
+            out.extend(problems.map(|p| format!("brand {}: {}", brand.id, as_brand_key(&p))));
         }
         if out.is_empty() { Ok(parsed) } else { Err(out) }
     }
@@ -353,6 +353,22 @@ fn parse_any_http_url(value: &str) -> Result<Url, String> {
 }
 
 /// A base URL: http(s), a host, no query or fragment.
+/// A problem of a brand's settings, named as its `[[brands]]` table spells the setting
+/// (`primary_color`, not `branding.primary_color`), where the table has it.
+fn as_brand_key(problem: &str) -> String {
+    for (top, brand) in [
+        ("branding.", ""),
+        ("security.frame_ancestors", "frame_ancestors"),
+        ("server.public_url", "public_url"),
+        ("api.", "source."),
+    ] {
+        if let Some(rest) = problem.strip_prefix(top) {
+            return format!("{brand}{rest}");
+        }
+    }
+    problem.to_owned()
+}
+
 pub(super) fn parse_origin_url(value: &str) -> Result<Url, String> {
     let url = parse_any_http_url(value)?;
     if url.query().is_some() || url.fragment().is_some() || !url.username().is_empty() {

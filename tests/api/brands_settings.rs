@@ -163,13 +163,13 @@ fn a_bad_colour_or_url_of_a_brand_is_refused() {
         "colour",
         &two_brands(r##"primary_color = "red""##, ""),
         &[],
-        &["brand alpha", "primary_color", "`red`"],
+        &["brand alpha: primary_color: `red`"],
     );
     refused_with_one_line(
         "logo",
         &two_brands("", r#"logo_url = "javascript:alert(1)""#),
         &[],
-        &["brand beta", "logo_url"],
+        &["brand beta: logo_url:"],
     );
     refused_with_one_line(
         "public_url",

@@ -3,13 +3,13 @@
 mod admin_api;
 mod api_auth;
 mod api_source;
+mod brands_cli;
 mod brands_guards;
+mod brands_metrics;
 mod brands_operators;
 mod brands_pages;
 mod brands_settings;
 mod brands_setup;
-mod brands_cli;
-mod brands_metrics;
 mod brands_sources;
 mod brands_tokens;
 mod calendar;
