@@ -12,8 +12,10 @@ import json
 import statistics
 import sys
 
-FLOORS = [("plain", "plain link", 1.0), ("role", "role link", 1.0),
-          ("cookie", "plain link + session cookie", 0.9)]
+# Issue 16's targets: throughput against nginx sending the same bytes and headers.
+FLOORS = [("plain", "plain link", 1.2), ("role", "role link", 1.2),
+          ("cookie", "plain link + session cookie", 1.0)]
+P99_CEILING = 1.3
 
 
 def main():
@@ -59,7 +61,7 @@ def main():
             row(f"Latency p50 / p99, {label}", f"{ms(g['p50'])} / {ms(g['p99'])} ms",
                 f"{ms(nginx['p50'])} / {ms(nginx['p99'])} ms",
                 f"p99 {p99_ratio:.2f}× ({p99_low:.2f}–{p99_high:.2f})",
-                "p99 ≤ 1.5× nginx", met(p99_ratio <= 1.5))
+                f"p99 ≤ {P99_CEILING}× nginx", met(p99_ratio <= P99_CEILING))
 
     if "mx_on" in r:
         on, off = (

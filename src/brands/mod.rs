@@ -119,6 +119,16 @@ impl Brands {
     /// The brand of a request to `host` (its `Host` header or URI authority). A name
     /// with a port matches a brand host with that port, then one without any port.
     pub fn for_host(&self, host: Option<&str>) -> HostMatch {
+        // Without brands every host is the default's: nothing to look up on the hot path.
+        if self.all.len() == 1 && !self.strict {
+            return HostMatch::Brand(0);
+        }
+        // A host already written as brands are kept (lower case, no trailing dot) is
+        // found without making a copy; the table's names are in that form, so any host
+        // found this way is one `normalise_host` would have found too.
+        if let Some(&index) = host.and_then(|h| self.hosts.get(h)) {
+            return HostMatch::Brand(index);
+        }
         let found = host.and_then(normalise_host).and_then(|host| {
             self.hosts.get(&host).copied().or_else(|| {
                 let (name, _) = host.rsplit_once(':')?;
