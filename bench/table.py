@@ -141,6 +141,20 @@ def main():
         row(f"Start-up to the first 200 on /healthz (median of {len(s['runs_ms'])})",
             f"{s['median_ms']:.0f} ms", "", "", "≤ 200 ms", met(s["median_ms"] <= 200))
 
+    if "ov_plain_off" in r:
+        for kind, label in [("plain", "plain link"), ("role", "role link"),
+                            ("cookie", "plain link + session cookie")]:
+            on, off = r[f"ov_{kind}_on"], r[f"ov_{kind}_off"]
+            ratios = sorted(a["rps"] / b["rps"] for a, b in zip(on, off))
+            p99s = sorted(a["p99_us"] / b["p99_us"] for a, b in zip(on, off))
+            row(f"Fleet member (Redis up) with metrics on vs as shipped, {label} (loaded at "
+                "once, wrk -t1 -c32 each)",
+                f"{med([x['rps'] for x in on]):,.0f} req/s (as shipped: "
+                f"{med([x['rps'] for x in off]):,.0f}); p99 {ms(med([x['p99_us'] for x in on]))} ms "
+                f"(as shipped: {ms(med([x['p99_us'] for x in off]))} ms, ratio {med(p99s):.2f}×)",
+                "", f"{med(ratios):.2f}× ({ratios[0]:.2f}–{ratios[-1]:.2f})", "≥ 0.95× as shipped",
+                met(med(ratios) >= 0.95))
+
     if "brands" in r:
         b = one("brands")
         per_brand = (b["rss_start_kb"] - b["rss_none_kb"]) * 1024 / b["brands"]

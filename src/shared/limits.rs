@@ -27,6 +27,16 @@ use super::link::{RedisLink, Unreachable};
 /// instance's reservations soon vanish.
 pub const HOLD_MS: u64 = 30_000;
 
+/// Why an attempt was not reserved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The client's failures in the window reach the limit: refused until it ends.
+    Spent,
+    /// Failures plus attempts under way reach the limit, but the failures alone do not:
+    /// an attempt under way may be given back (a right secret) at any moment.
+    Busy,
+}
+
 /// Attempts per client in this process: failures within the client's window, plus
 /// attempts under way.
 pub struct LocalBudgets {
@@ -62,6 +72,12 @@ impl LocalBudgets {
 
     /// Reserves an attempt for `client`, or `None` when its budget is used up.
     pub fn reserve(&self, client: IpAddr) -> Option<LocalHold> {
+        self.try_reserve(client).ok()
+    }
+
+    /// Reserves an attempt for `client`, or says why not: its failures used the budget
+    /// up, or attempts under way (which may yet be given back) fill what is left.
+    pub fn try_reserve(&self, client: IpAddr) -> Result<LocalHold, Refusal> {
         let budget = self.clients.get_with(client, Default::default);
         {
             // Checked and counted under one lock: two requests can never both take the
@@ -71,12 +87,15 @@ impl LocalBudgets {
                 b.failures = 0;
                 b.since = None;
             }
+            if b.failures >= self.limit {
+                return Err(Refusal::Spent);
+            }
             if b.failures + b.under_way >= self.limit {
-                return None;
+                return Err(Refusal::Busy);
             }
             b.under_way += 1;
         }
-        Some(LocalHold {
+        Ok(LocalHold {
             budget: Some(budget),
         })
     }
@@ -114,8 +133,9 @@ impl Drop for LocalHold {
     }
 }
 
-/// Refuses (0) when failures in the window plus reservations under way reach the limit,
-/// else reserves (1). KEYS: failures, under way. ARGV: limit, window ms, hold ms, id.
+/// Refuses when failures in the window reach the limit (0), or with the reservations under
+/// way (2), else reserves (1). KEYS: failures, under way. ARGV: limit, window ms, hold ms,
+/// id.
 static RESERVE: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
@@ -124,8 +144,12 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local limit, window, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) + redis.call('ZCARD', KEYS[2]) >= limit then
+local failures = redis.call('ZCARD', KEYS[1])
+if failures >= limit then
   return 0
+end
+if failures + redis.call('ZCARD', KEYS[2]) >= limit then
+  return 2
 end
 redis.call('ZADD', KEYS[2], now + hold, ARGV[4])
 redis.call('PEXPIRE', KEYS[2], hold)
@@ -172,9 +196,10 @@ impl RedisBudgets {
     }
 
     /// Reserves an attempt for `client` (its budget key, e.g. an address or an IPv6
-    /// network): `Ok(None)` when its budget is used up, [`Unreachable`] when Redis cannot
-    /// say (the caller falls back to this process's budget).
-    pub async fn reserve(&self, client: &str) -> Result<Option<RedisHold>, Unreachable> {
+    /// network): `Ok(Err(_))` when its budget is used up or busy (see [`Refusal`]),
+    /// [`Unreachable`] when Redis cannot say (the caller falls back to this process's
+    /// budget).
+    pub async fn reserve(&self, client: &str) -> Result<Result<RedisHold, Refusal>, Unreachable> {
         let keys = self.keys(client);
         let id = hold_id();
         let (failures, under_way) = (keys[0].clone(), keys[1].clone());
@@ -193,13 +218,17 @@ impl RedisBudgets {
                     .await
             })
             .await?;
-        Ok((reserved == 1).then(|| RedisHold {
-            link: self.link.clone(),
-            keys,
-            id,
-            window_ms: window,
-            settled: false,
-        }))
+        Ok(match reserved {
+            0 => Err(Refusal::Spent),
+            2 => Err(Refusal::Busy),
+            _ => Ok(RedisHold {
+                link: self.link.clone(),
+                keys,
+                id,
+                window_ms: window,
+                settled: false,
+            }),
+        })
     }
 
     fn keys(&self, client: &str) -> [String; 2] {

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::shared::{
     Backend,
-    limits::{LocalBudgets, LocalHold, RedisBudgets, RedisHold},
+    limits::{LocalBudgets, LocalHold, RedisBudgets, RedisHold, Refusal},
 };
 
 /// Attempts per client: failures within the client's window, plus attempts under way.
@@ -65,21 +65,35 @@ impl GuessThrottle {
             return Some(Attempt::default());
         };
         let key = budget_key(ip, self.ipv6_prefix_len);
-        // This instance's budget first: it refuses without a round trip to Redis, and it
-        // holds the count should Redis go away.
-        let Some(local) = self.local.reserve(key) else {
-            counters::throttled(self.guards);
-            return None;
-        };
-        let fleet = match &self.fleet {
-            None => None,
-            Some(fleet) => match fleet.reserve(&key.to_string()).await {
-                Ok(Some(hold)) => Some(hold),
-                Ok(None) => {
-                    // `local` is dropped here: given back.
+        // Refused while attempts under way fill the budget, a request waits a little for
+        // them to end: right secrets (several hosts behind one address opening their link
+        // at once) give theirs back within a moment, so they are not turned away by each
+        // other; wrong ones become failures, and then the refusal is final.
+        let mut wait = Duration::from_millis(1);
+        loop {
+            match self.try_reserve(key).await {
+                Ok(attempt) => return Some(attempt),
+                Err(Refusal::Busy) if wait <= BUSY_WAIT_MAX => {
+                    tokio::time::sleep(wait).await;
+                    wait *= 2;
+                }
+                Err(_) => {
                     counters::throttled(self.guards);
                     return None;
                 }
+            }
+        }
+    }
+
+    /// One try at both budgets: this instance's first (it refuses without a round trip to
+    /// Redis, and it holds the count should Redis go away), then the fleet's.
+    async fn try_reserve(&self, key: IpAddr) -> Result<Attempt, Refusal> {
+        let local = self.local.try_reserve(key)?;
+        let fleet = match &self.fleet {
+            None => None,
+            // On a refusal `local` is dropped: given back.
+            Some(fleet) => match fleet.reserve(&key.to_string()).await {
+                Ok(hold) => Some(hold?),
                 Err(e) => {
                     // Debug only: the link itself warns once when Redis goes away, and a
                     // guesser must not be able to flood the log.
@@ -92,15 +106,17 @@ impl GuessThrottle {
                 }
             },
         };
-        Some(Attempt {
+        Ok(Attempt {
             local: Some(local),
             fleet,
         })
     }
 }
 
-/// One reserved attempt: given back when dropped (right secret, unknown room, vendor
-/// down, client gone), kept by [`Attempt::failed`].
+/// The longest single pause of a request waiting for attempts under way to end; the
+/// pauses double from 1 ms, so a request waits at most about a quarter of a second.
+const BUSY_WAIT_MAX: Duration = Duration::from_millis(128);
+
 #[must_use = "an attempt dropped at once is given back at once"]
 #[derive(Default)]
 pub struct Attempt {
@@ -150,6 +166,45 @@ mod tests {
             64,
             &Backend::Local,
         )
+    }
+
+    #[tokio::test]
+    async fn a_right_secret_waits_for_attempts_under_way_instead_of_being_refused() {
+        // Two hosts behind one address hold the whole budget for a moment (a cold room's
+        // lookup); a third host arriving then gets in as soon as one of them is through.
+        let t = std::sync::Arc::new(throttle(2));
+        let first = t.reserve(ip("192.0.2.1")).await.expect("within the limit");
+        let second = t.reserve(ip("192.0.2.1")).await.expect("within the limit");
+        let third = tokio::spawn({
+            let t = t.clone();
+            async move { t.reserve(ip("192.0.2.1")).await.is_some() }
+        });
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        first.passed().await;
+        assert!(
+            third.await.unwrap(),
+            "refused while an attempt was about to be given back"
+        );
+        second.passed().await;
+    }
+
+    #[tokio::test]
+    async fn attempts_under_way_that_fail_end_the_wait_in_a_refusal() {
+        let t = std::sync::Arc::new(throttle(2));
+        t.reserve(ip("192.0.2.1")).await.unwrap().failed().await;
+        let held = t.reserve(ip("192.0.2.1")).await.expect("within the limit");
+        let waiting = tokio::spawn({
+            let t = t.clone();
+            async move { t.reserve(ip("192.0.2.1")).await.is_some() }
+        });
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        held.failed().await;
+        assert!(
+            !waiting.await.unwrap(),
+            "two failures use the budget of two up"
+        );
+        // And once the failures alone use it up, the refusal needs no wait at all.
+        assert!(t.reserve(ip("192.0.2.1")).await.is_none());
     }
 
     #[tokio::test]
