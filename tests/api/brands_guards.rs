@@ -209,3 +209,28 @@ async fn a_form_on_a_brand_host_is_taken_only_from_that_brands_origin_and_sessio
     let (_, html) = page_with_cookie(&app, BETA, &format!("/room/{L}"), &cookie).await;
     assert_eq!(remembered(&html).0.as_deref(), Some("Ann"));
 }
+
+#[tokio::test]
+async fn a_room_pattern_that_names_nothing_in_the_brands_catalog_is_warned_of_at_start_up() {
+    // Alpha's own catalog has rooms 700 and 701: `799-799-799` is a typo's worth of 404s.
+    let app = brands_app_with(r#"rooms = ["70?-700-700", "799-799-799"]"#, "", |_| {}).await;
+    let warned: Vec<String> = app
+        .logs()
+        .lines()
+        .filter(|l| l.contains("matches no room of its catalog"))
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(warned.len(), 1, "{warned:#?}");
+    assert!(
+        warned[0].contains("\"pattern\":\"799-799-799\"") && warned[0].contains("\"brand\":\"alpha\""),
+        "{}",
+        warned[0]
+    );
+    assert!(warned[0].contains("\"level\":\"WARN\""), "{}", warned[0]);
+    // The pattern that does name a room serves it.
+    let page = request_on(&app, "GET", ALPHA, &format!("/room/{ALPHA_ROOM}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+}
