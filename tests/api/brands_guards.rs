@@ -222,7 +222,8 @@ async fn a_room_pattern_that_names_nothing_in_the_brands_catalog_is_warned_of_at
         .collect();
     assert_eq!(warned.len(), 1, "{warned:#?}");
     assert!(
-        warned[0].contains("\"pattern\":\"799-799-799\"") && warned[0].contains("\"brand\":\"alpha\""),
+        warned[0].contains("\"pattern\":\"799-799-799\"")
+            && warned[0].contains("\"brand\":\"alpha\""),
         "{}",
         warned[0]
     );
