@@ -11,10 +11,9 @@ use wiremock::{
 };
 
 use crate::brands_sources::{
-    ACME, Accounts, BOTH, CATALOG_ROOM, GLOBEX, ONLY_ACME, ONLY_DEFAULT, SECRET_IN_FORM, page,
-    room, room_path, signs_in,
+    ACME, Accounts, BOTH, CATALOG_ROOM, GLOBEX, ONLY_ACME, ONLY_DEFAULT,
+    default_account_with_its_room, page, room, room_path,
 };
-use crate::fake_vendor::CLIENT_ID;
 use crate::metrics::{CACHE, CALLS, labels_as_listed, metrics_on, scrape};
 
 const DEFAULT: (&str, &str) = ("brand", "default");
@@ -95,17 +94,7 @@ async fn two_accounts_calls_and_caches_are_counted_under_their_own_brand() {
 #[tokio::test]
 async fn a_brand_whose_account_cannot_sign_in_is_seen_apart_from_the_default_one() {
     let accounts = Accounts::start().await;
-    signs_in(&accounts.one, CLIENT_ID, SECRET_IN_FORM, "TOKEN-ONE", 1).await;
-    accounts.one.list(&[(7, ONLY_DEFAULT)], 1..).await;
-    let _one = room(
-        &accounts.one,
-        7,
-        ONLY_DEFAULT,
-        "Vendor one only",
-        "TOKEN-ONE",
-        1,
-    )
-    .await;
+    let _one = default_account_with_its_room(&accounts).await;
     Mock::given(method("POST"))
         .and(path("/api/auth/login"))
         .respond_with(

@@ -197,6 +197,37 @@ pub fn room_path(key: &str) -> String {
     format!("/room/{key}")
 }
 
+/// The default account signed in once, listing only its own room 7 (`ONLY_DEFAULT`).
+pub async fn default_account_with_its_room(accounts: &Accounts) -> MockGuard {
+    signs_in(&accounts.one, CLIENT_ID, SECRET_IN_FORM, "TOKEN-ONE", 1).await;
+    accounts.one.list(&[(7, ONLY_DEFAULT)], 1..).await;
+    room(
+        &accounts.one,
+        7,
+        ONLY_DEFAULT,
+        "Vendor one only",
+        "TOKEN-ONE",
+        1,
+    )
+    .await
+}
+
+/// Room `BOTH` exists at both vendors: each brand shows its own account's.
+pub async fn each_brand_shows_its_own_copy_of_both(app: &TestApp) {
+    assert!(
+        page(app, None, &room_path(BOTH))
+            .await
+            .1
+            .contains("Vendor one at 555")
+    );
+    assert!(
+        page(app, Some(ACME), &room_path(BOTH))
+            .await
+            .1
+            .contains("Vendor two at 555")
+    );
+}
+
 #[tokio::test]
 async fn each_brand_shows_its_own_accounts_rooms_and_the_others_are_unknown() {
     let accounts = Accounts::start().await;
@@ -310,18 +341,7 @@ async fn a_change_at_one_account_reaches_its_brand_only_and_an_outage_there_spar
             e.insert("ROOMGATE__CACHE__TTL_SECS".into(), "1".into());
         })
         .await;
-    assert!(
-        page(&app, None, &room_path(BOTH))
-            .await
-            .1
-            .contains("Vendor one at 555")
-    );
-    assert!(
-        page(&app, Some(ACME), &room_path(BOTH))
-            .await
-            .1
-            .contains("Vendor two at 555")
-    );
+    each_brand_shows_its_own_copy_of_both(&app).await;
 
     drop(before);
     let _renamed = room(
@@ -405,17 +425,7 @@ async fn a_change_at_one_account_reaches_its_brand_only_and_an_outage_there_spar
 #[tokio::test]
 async fn readyz_names_a_brand_whose_own_vendor_is_down_and_stays_ready() {
     let accounts = Accounts::start().await;
-    signs_in(&accounts.one, CLIENT_ID, SECRET_IN_FORM, "TOKEN-ONE", 1).await;
-    accounts.one.list(&[(7, ONLY_DEFAULT)], 1..).await;
-    let _one = room(
-        &accounts.one,
-        7,
-        ONLY_DEFAULT,
-        "Vendor one only",
-        "TOKEN-ONE",
-        1,
-    )
-    .await;
+    let _one = default_account_with_its_room(&accounts).await;
     let vendor_words = "Invalid client secret for client internal-id 77";
     Mock::given(method("POST"))
         .and(path("/api/auth/login"))

@@ -11,8 +11,8 @@ use wiremock::{
 };
 
 use crate::brands_sources::{
-    ACME, ACME_ID, ACME_SECRET, Accounts, BOTH, ONLY_ACME, ONLY_DEFAULT, SECRET_IN_FORM, page,
-    room, room_path,
+    ACME, ACME_ID, ACME_SECRET, Accounts, BOTH, ONLY_ACME, ONLY_DEFAULT, SECRET_IN_FORM,
+    each_brand_shows_its_own_copy_of_both, page, room, room_path,
 };
 use crate::fake_vendor::{CLIENT_ID, Vendor};
 use crate::helpers::spawn_app_with;
@@ -77,18 +77,7 @@ async fn each_account_keeps_its_own_token_file_and_renews_it_with_its_own_creden
         );
     })
     .await;
-    assert!(
-        page(&app, None, &room_path(BOTH))
-            .await
-            .1
-            .contains("Vendor one at 555")
-    );
-    assert!(
-        page(&app, Some(ACME), &room_path(BOTH))
-            .await
-            .1
-            .contains("Vendor two at 555")
-    );
+    each_brand_shows_its_own_copy_of_both(&app).await;
     drop((first_one, first_two));
 
     // Both tokens run out: each account renews its own, with its own refresh token and
