@@ -1,16 +1,16 @@
-//! Budgets of attempts per client (wrong role hashes, wrong admin tokens), in this process
-//! ([`LocalBudgets`]) or across the fleet ([`RedisBudgets`]).
+//! Budgets of wrong guesses per client (wrong role hashes, wrong admin tokens), in this
+//! process ([`LocalBudgets`]) or across the fleet ([`RedisBudgets`]).
 //!
-//! Both keep the same rule: an attempt is reserved before the secret is compared, counted
-//! as a failure only when the secret was wrong, and given back otherwise; a client is
-//! refused while its failures in the window plus its attempts under way reach the limit.
+//! Both keep the same rule: a guess is checked first, and its answer is released only if
+//! the client's failures in the window are below the limit, the budget being consulted
+//! and a wrong guess counted in one atomic step (under one lock here, in one Lua script
+//! in Redis). However many guesses overlap (a burst while a cold room's lookup waits for
+//! the vendor, or one spread over the instances), at most `limit` wrong answers are given
+//! per window, and a right guess costs nothing but that one step.
 //!
 //! The local budget's window starts at the client's first failure and ends a window later.
-//! The fleet's budget is a sliding window run by two Lua scripts on Redis's own clock
-//! (`TIME`), so instances with different clocks count alike: failures are a sorted set of
-//! instants, attempts under way a sorted set of reservations that lapse after
-//! [`HOLD_MS`], so the reservations of an instance that died mid-request do not block a
-//! client for longer than that.
+//! The fleet's budget is a sliding window run on Redis's own clock (`TIME`), so instances
+//! with different clocks count alike: failures are a sorted set of instants.
 
 use std::{
     net::IpAddr,
@@ -22,23 +22,7 @@ use moka::sync::Cache;
 
 use super::link::{RedisLink, Unreachable};
 
-/// How long a fleet reservation lasts when nobody settles it: longer than any request
-/// (a cold room's lookup waits for the vendor for seconds), short enough that a crashed
-/// instance's reservations soon vanish.
-pub const HOLD_MS: u64 = 30_000;
-
-/// Why an attempt was not reserved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// The client's failures in the window reach the limit: refused until it ends.
-    Spent,
-    /// Failures plus attempts under way reach the limit, but the failures alone do not:
-    /// an attempt under way may be given back (a right secret) at any moment.
-    Busy,
-}
-
-/// Attempts per client in this process: failures within the client's window, plus
-/// attempts under way.
+/// Wrong guesses per client in this process.
 pub struct LocalBudgets {
     limit: u32,
     window: Duration,
@@ -49,9 +33,19 @@ pub struct LocalBudgets {
 /// a host who opened the right link an hour ago starts no clock).
 #[derive(Debug, Default)]
 struct Budget {
-    under_way: u32,
     failures: u32,
     since: Option<Instant>,
+}
+
+impl Budget {
+    /// The failures still in the window that began at the first of them.
+    fn failures(&mut self, window: Duration) -> u32 {
+        if self.since.is_some_and(|since| since.elapsed() >= window) {
+            self.failures = 0;
+            self.since = None;
+        }
+        self.failures
+    }
 }
 
 impl LocalBudgets {
@@ -62,42 +56,35 @@ impl LocalBudgets {
             window,
             clients: Cache::builder()
                 .max_capacity(100_000)
-                // Only to bound memory: the window itself is kept in `Budget`. Twice the
-                // window, so that a failure counted after a slow lookup is not forgotten
-                // with an entry last touched when that lookup began.
+                // Only to bound memory: the window itself is kept in `Budget`.
                 .time_to_idle(window * 2)
                 .build(),
         }
     }
 
-    /// Reserves an attempt for `client`, or `None` when its budget is used up.
-    pub fn reserve(&self, client: IpAddr) -> Option<LocalHold> {
-        self.try_reserve(client).ok()
+    /// Whether `client`'s failures fill its budget: such a client is refused before
+    /// anything slow (a cold room's lookup) is done for it.
+    pub fn spent(&self, client: IpAddr) -> bool {
+        self.clients
+            .get(&client)
+            .is_some_and(|budget| lock(&budget).failures(self.window) >= self.limit)
     }
 
-    /// Reserves an attempt for `client`, or says why not: its failures used the budget
-    /// up, or attempts under way (which may yet be given back) fill what is left.
-    pub fn try_reserve(&self, client: IpAddr) -> Result<LocalHold, Refusal> {
+    /// Releases the answer to one guess: `false` when `client`'s failures already fill
+    /// its budget (the answer is refused), else `true`, counting a failure when `wrong`.
+    /// Checked and counted under one lock: two wrong guesses can never both take the last
+    /// place.
+    pub fn judge(&self, client: IpAddr, wrong: bool) -> bool {
         let budget = self.clients.get_with(client, Default::default);
-        {
-            // Checked and counted under one lock: two requests can never both take the
-            // last attempt.
-            let mut b = lock(&budget);
-            if b.since.is_some_and(|since| since.elapsed() >= self.window) {
-                b.failures = 0;
-                b.since = None;
-            }
-            if b.failures >= self.limit {
-                return Err(Refusal::Spent);
-            }
-            if b.failures + b.under_way >= self.limit {
-                return Err(Refusal::Busy);
-            }
-            b.under_way += 1;
+        let mut b = lock(&budget);
+        if b.failures(self.window) >= self.limit {
+            return false;
         }
-        Ok(LocalHold {
-            budget: Some(budget),
-        })
+        if wrong {
+            b.failures += 1;
+            b.since.get_or_insert_with(Instant::now);
+        }
+        true
     }
 }
 
@@ -105,77 +92,28 @@ fn lock(budget: &Mutex<Budget>) -> MutexGuard<'_, Budget> {
     budget.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// One attempt reserved in this process: given back when dropped, kept by
-/// [`LocalHold::failed`].
-#[must_use = "an attempt dropped at once is given back at once"]
-pub struct LocalHold {
-    budget: Option<Arc<Mutex<Budget>>>,
-}
-
-impl LocalHold {
-    /// The secret was wrong: the attempt counts until the client's window ends.
-    pub fn failed(mut self) {
-        if let Some(budget) = self.budget.take() {
-            let mut b = lock(&budget);
-            b.under_way = b.under_way.saturating_sub(1);
-            b.failures += 1;
-            b.since.get_or_insert_with(Instant::now);
-        }
-    }
-}
-
-impl Drop for LocalHold {
-    fn drop(&mut self) {
-        if let Some(budget) = self.budget.take() {
-            let mut b = lock(&budget);
-            b.under_way = b.under_way.saturating_sub(1);
-        }
-    }
-}
-
-/// Refuses when failures in the window reach the limit (0), or with the reservations under
-/// way (2), else reserves (1). KEYS: failures, under way. ARGV: limit, window ms, hold ms,
-/// id.
-static RESERVE: LazyLock<redis::Script> = LazyLock::new(|| {
+/// Refuses (0) when the failures in the window reach the limit; else allows (1), counting
+/// a failure when ARGV[3] is 1. KEYS: failures. ARGV: limit, window ms, wrong, id.
+static JUDGE: LazyLock<redis::Script> = LazyLock::new(|| {
     redis::Script::new(
         r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local limit, window, hold = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-local failures = redis.call('ZCARD', KEYS[1])
-if failures >= limit then
+if redis.call('ZCARD', KEYS[1]) >= limit then
   return 0
 end
-if failures + redis.call('ZCARD', KEYS[2]) >= limit then
-  return 2
-end
-redis.call('ZADD', KEYS[2], now + hold, ARGV[4])
-redis.call('PEXPIRE', KEYS[2], hold)
-return 1
-",
-    )
-});
-
-/// Ends reservation ARGV[1]; when ARGV[2] is 1 it becomes a failure, counted for the
-/// window (ARGV[3] ms) from now. KEYS: failures, under way.
-static SETTLE: LazyLock<redis::Script> = LazyLock::new(|| {
-    redis::Script::new(
-        r"
-redis.call('ZREM', KEYS[2], ARGV[1])
-if ARGV[2] == '1' then
-  local t = redis.call('TIME')
-  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-  redis.call('ZADD', KEYS[1], now, ARGV[1])
-  redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
+if ARGV[3] == '1' then
+  redis.call('ZADD', KEYS[1], now, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], window)
 end
 return 1
 ",
     )
 });
 
-/// Attempts per client across the fleet, in Redis.
+/// Wrong guesses per client across the fleet, in Redis.
 pub struct RedisBudgets {
     link: Arc<RedisLink>,
     /// The budget's part of Redis's key space (`role`, `admin`).
@@ -195,51 +133,28 @@ impl RedisBudgets {
         }
     }
 
-    /// Reserves an attempt for `client` (its budget key, e.g. an address or an IPv6
-    /// network): `Ok(Err(_))` when its budget is used up or busy (see [`Refusal`]),
-    /// [`Unreachable`] when Redis cannot say (the caller falls back to this process's
-    /// budget).
-    pub async fn reserve(&self, client: &str) -> Result<Result<RedisHold, Refusal>, Unreachable> {
-        let keys = self.keys(client);
-        let id = hold_id();
-        let (failures, under_way) = (keys[0].clone(), keys[1].clone());
-        let (limit, window, reservation) = (self.limit, millis(self.window), id.clone());
-        let reserved: u32 = self
+    /// [`LocalBudgets::judge`] for `client` (its budget key, e.g. an address or an IPv6
+    /// network) across the fleet, in one round trip; [`Unreachable`] when Redis cannot
+    /// say (the caller's own budget then decides alone).
+    pub async fn judge(&self, client: &str, wrong: bool) -> Result<bool, Unreachable> {
+        let failures = self
+            .link
+            .key(&format!("limit:{}:{{{client}}}:failed", self.space));
+        let (limit, window, id) = (self.limit, millis(self.window), failure_id());
+        let allowed: u32 = self
             .link
             .run(|mut c| async move {
-                RESERVE
+                JUDGE
                     .key(failures)
-                    .key(under_way)
                     .arg(limit)
                     .arg(window)
-                    .arg(HOLD_MS)
-                    .arg(reservation)
+                    .arg(if wrong { "1" } else { "0" })
+                    .arg(id)
                     .invoke_async(&mut c)
                     .await
             })
             .await?;
-        Ok(match reserved {
-            0 => Err(Refusal::Spent),
-            2 => Err(Refusal::Busy),
-            _ => Ok(RedisHold {
-                link: self.link.clone(),
-                keys,
-                id,
-                window_ms: window,
-                settled: false,
-            }),
-        })
-    }
-
-    fn keys(&self, client: &str) -> [String; 2] {
-        [
-            // The braces make both keys of a client one Redis Cluster slot, as a script
-            // that touches both needs.
-            self.link
-                .key(&format!("limit:{}:{{{client}}}:failed", self.space)),
-            self.link
-                .key(&format!("limit:{}:{{{client}}}:under_way", self.space)),
-        ]
+        Ok(allowed == 1)
     }
 }
 
@@ -247,91 +162,9 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-/// A random name for one reservation (and, if it fails, for its failure).
-fn hold_id() -> String {
+/// A random name for one failure (two failures in one millisecond stay two).
+fn failure_id() -> String {
     format!("{:032x}", rand::random::<u128>())
-}
-
-/// One attempt reserved in the fleet's Redis: given back when dropped (in the background,
-/// since a drop cannot wait), kept by [`RedisHold::failed`].
-#[must_use = "an attempt dropped at once is given back at once"]
-pub struct RedisHold {
-    link: Arc<RedisLink>,
-    keys: [String; 2],
-    id: String,
-    window_ms: u64,
-    settled: bool,
-}
-
-impl RedisHold {
-    /// The secret was wrong: the attempt counts fleet-wide for the window. When Redis
-    /// cannot take it, the reservation still lapses after [`HOLD_MS`].
-    pub async fn failed(mut self) -> Result<(), Unreachable> {
-        self.settled = true;
-        settle(
-            self.link.clone(),
-            self.keys.clone(),
-            self.id.clone(),
-            true,
-            self.window_ms,
-        )
-        .await
-    }
-
-    /// The secret was right (or never compared): the attempt is given back now, so the
-    /// client's next request finds it free on any instance. Dropping the hold does the
-    /// same in the background.
-    pub async fn given_back(mut self) -> Result<(), Unreachable> {
-        self.settled = true;
-        settle(
-            self.link.clone(),
-            self.keys.clone(),
-            self.id.clone(),
-            false,
-            self.window_ms,
-        )
-        .await
-    }
-}
-
-impl Drop for RedisHold {
-    fn drop(&mut self) {
-        if self.settled {
-            return;
-        }
-        // Without a runtime (never in the server) the reservation simply lapses.
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let (link, keys, id) = (self.link.clone(), self.keys.clone(), self.id.clone());
-            let window_ms = self.window_ms;
-            runtime.spawn(async move {
-                if let Err(e) = settle(link, keys, id, false, window_ms).await {
-                    tracing::debug!(error = %e, "an attempt could not be given back; it lapses on its own");
-                }
-            });
-        }
-    }
-}
-
-async fn settle(
-    link: Arc<RedisLink>,
-    keys: [String; 2],
-    id: String,
-    failed: bool,
-    window_ms: u64,
-) -> Result<(), Unreachable> {
-    let [failures, under_way] = keys;
-    link.run(|mut c| async move {
-        SETTLE
-            .key(failures)
-            .key(under_way)
-            .arg(id)
-            .arg(if failed { "1" } else { "0" })
-            .arg(window_ms)
-            .invoke_async::<u32>(&mut c)
-            .await
-    })
-    .await
-    .map(|_| ())
 }
 
 #[cfg(test)]
@@ -346,26 +179,42 @@ mod tests {
     fn a_client_is_refused_after_its_limit_and_others_are_not() {
         let t = LocalBudgets::new(3, Duration::from_secs(60));
         for _ in 0..3 {
-            t.reserve(ip("192.0.2.1"))
-                .expect("within the limit")
-                .failed();
+            assert!(!t.spent(ip("192.0.2.1")));
+            assert!(t.judge(ip("192.0.2.1"), true), "within the limit");
         }
-        assert!(t.reserve(ip("192.0.2.1")).is_none());
-        assert!(t.reserve(ip("192.0.2.2")).is_some());
+        assert!(t.spent(ip("192.0.2.1")));
+        assert!(!t.judge(ip("192.0.2.1"), true));
+        assert!(
+            !t.judge(ip("192.0.2.1"), false),
+            "a right guess too, once spent"
+        );
+        assert!(t.judge(ip("192.0.2.2"), true));
     }
 
     #[test]
-    fn attempts_under_way_count_until_they_end() {
-        let t = LocalBudgets::new(2, Duration::from_secs(60));
+    fn right_guesses_cost_nothing() {
+        let t = LocalBudgets::new(1, Duration::from_secs(60));
         let a = ip("192.0.2.1");
-        let first = t.reserve(a).unwrap();
-        let second = t.reserve(a).unwrap();
-        assert!(t.reserve(a).is_none(), "two under way use the budget");
-        drop(first);
-        let third = t.reserve(a).expect("a right secret gives its attempt back");
-        second.failed();
-        third.failed();
-        assert!(t.reserve(a).is_none());
+        for _ in 0..100 {
+            assert!(t.judge(a, false));
+        }
+        assert!(t.judge(a, true), "the one wrong guess of the budget");
+        assert!(!t.judge(a, true));
+    }
+
+    #[test]
+    fn overlapping_wrong_guesses_get_at_most_the_limit_of_answers() {
+        let t = Arc::new(LocalBudgets::new(10, Duration::from_secs(60)));
+        let answered: usize = (0..8)
+            .map(|_| {
+                let t = t.clone();
+                std::thread::spawn(move || {
+                    (0..20).filter(|_| t.judge(ip("192.0.2.1"), true)).count()
+                })
+            })
+            .map(|h| h.join().unwrap())
+            .sum();
+        assert_eq!(answered, 10);
     }
 
     #[test]
@@ -373,11 +222,11 @@ mod tests {
         let window = Duration::from_millis(300);
         let t = LocalBudgets::new(1, window);
         let a = ip("192.0.2.1");
-        drop(t.reserve(a).unwrap());
+        assert!(t.judge(a, false));
         std::thread::sleep(window);
         let failed_at = Instant::now();
-        t.reserve(a).unwrap().failed();
-        let blocked = t.reserve(a).is_none();
+        assert!(t.judge(a, true));
+        let blocked = t.spent(a);
         assert!(
             blocked || failed_at.elapsed() >= window,
             "a right secret earlier started no clock"
@@ -393,12 +242,13 @@ mod tests {
         let t = LocalBudgets::new(1, window);
         let a = ip("192.0.2.1");
         let before = Instant::now();
-        t.reserve(a).unwrap().failed();
+        assert!(t.judge(a, true));
         loop {
-            let blocked = t.reserve(a).is_none();
+            let blocked = t.spent(a);
             let elapsed = before.elapsed();
             if !blocked {
                 assert!(elapsed >= window, "unblocked after {elapsed:?}");
+                assert!(t.judge(a, false));
                 break;
             }
             assert!(
@@ -410,9 +260,9 @@ mod tests {
     }
 
     #[test]
-    fn reservations_have_distinct_names() {
-        assert_ne!(hold_id(), hold_id());
-        assert_eq!(hold_id().len(), 32);
+    fn failures_have_distinct_names() {
+        assert_ne!(failure_id(), failure_id());
+        assert_eq!(failure_id().len(), 32);
     }
 
     #[test]

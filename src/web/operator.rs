@@ -71,14 +71,14 @@ pub async fn check(
     if !surface_on(state, site) {
         return Err(Refusal::SurfaceOff);
     }
-    // Reserved before the comparison and kept only for a wrong token, so that requests
-    // arriving together cannot all slip past the limit (see `throttle`).
-    let attempt = state
-        .operator
-        .guesses
-        .reserve(client_ip(req, &state.guards.trusted_proxies))
-        .await
-        .ok_or(Refusal::Throttled)?;
+    // Compared first, answered only if the guess limit allows it, which it decides and
+    // charges in one step, so requests arriving together cannot all slip past the limit
+    // (see `throttle`).
+    let client = client_ip(req, &state.guards.trusted_proxies);
+    let guesses = &state.operator.guesses;
+    if guesses.spent(client) {
+        return Err(Refusal::Throttled);
+    }
     let Some(given) = presented else {
         return Err(Refusal::Unauthorized);
     };
@@ -88,11 +88,13 @@ pub async fn check(
             t.expose_secret().as_bytes().ct_eq(given.as_bytes())
         })
     };
-    if bool::from(matches(&state.operator.token) | matches(&site.admin_token)) {
-        attempt.passed().await;
+    let right = bool::from(matches(&state.operator.token) | matches(&site.admin_token));
+    if !guesses.judge(client, !right).await {
+        return Err(Refusal::Throttled);
+    }
+    if right {
         Ok(())
     } else {
-        attempt.failed().await;
         tracing::warn!(
             security_event = "admin_token_mismatch",
             "wrong operator token"

@@ -40,39 +40,34 @@ pub async fn room_page(
 ) -> Result<HttpResponse, PageError> {
     let path = room_path(&req, &state)?;
 
-    // Reserved before the lookup, which can take seconds on a cold room: overlapping
-    // guesses must not all pass before the first of them is found wrong. Every way out
-    // but a wrong hash gives the attempt back.
-    let attempt = match &path.role_hash {
-        Some(_) => Some(
-            state
-                .guards
-                .role_guesses
-                .reserve(client_ip(&req, &state.guards.trusted_proxies))
-                .await
-                .ok_or(PageError::TooManyAttempts)?,
-        ),
-        None => None,
-    };
+    // A client that spent its guesses here is refused before any lookup. Otherwise the
+    // hash is compared first and its answer released only if the guess limit allows it,
+    // which it decides and charges in one step: overlapping guesses (a cold room's
+    // lookup can hold them for seconds) get at most the limit of "wrong" answers.
+    let client = client_ip(&req, &state.guards.trusted_proxies);
+    let guesses = &state.guards.role_guesses;
+    if path.role_hash.is_some() && guesses.spent(client) {
+        return Err(PageError::TooManyAttempts);
+    }
     let site = state.site(&req);
     let room = active_room(site, &path.license).await?;
     let role = match &path.role_hash {
         None => None,
-        Some(hash) => match role_for_hash(&room, hash) {
-            Some(role) => Some((role, hash.as_str())),
-            None => {
-                if let Some(attempt) = attempt {
-                    attempt.failed().await;
-                }
-                tracing::info!(security_event = "role_hash_mismatch", "wrong role hash");
-                // Exactly the answer of an unknown room: no oracle for guessing.
-                return Err(PageError::NotFound);
+        Some(hash) => {
+            let role = role_for_hash(&room, hash);
+            if !guesses.judge(client, role.is_none()).await {
+                return Err(PageError::TooManyAttempts);
             }
-        },
+            match role {
+                Some(role) => Some((role, hash.as_str())),
+                None => {
+                    tracing::info!(security_event = "role_hash_mismatch", "wrong role hash");
+                    // Exactly the answer of an unknown room: no oracle for guessing.
+                    return Err(PageError::NotFound);
+                }
+            }
+        }
     };
-    if let Some(attempt) = attempt {
-        attempt.passed().await;
-    }
 
     let query_string = req.query_string();
     let query = RoomQuery::parse(query_string);
