@@ -11,7 +11,7 @@ use wiremock::{
 };
 
 use crate::brands_sources::{
-    ACME, Accounts, BOTH, CATALOG_ROOM, GLOBEX, ONLY_ACME, ONLY_DEFAULT,
+    ACME, Accounts, BOTH, CATALOG_ROOM, GLOBEX, ONLY_ACME, ONLY_DEFAULT, acme_room,
     default_account_with_its_room, page, room, room_path,
 };
 use crate::metrics::{CACHE, CALLS, labels_as_listed, metrics_on, scrape};
@@ -25,15 +25,7 @@ async fn two_accounts_calls_and_caches_are_counted_under_their_own_brand() {
     accounts.answering().await;
     let _one = room(&accounts.one, 8, BOTH, "Vendor one at 555", "TOKEN-ONE", 1).await;
     let _two = room(&accounts.two, 9, BOTH, "Vendor two at 555", "TOKEN-TWO", 1).await;
-    let _two7 = room(
-        &accounts.two,
-        7,
-        ONLY_ACME,
-        "Vendor two only",
-        "TOKEN-TWO",
-        1,
-    )
-    .await;
+    let _two7 = acme_room(&accounts).await;
     let app = accounts.app(metrics_on).await;
 
     assert_eq!(page(&app, None, &room_path(BOTH)).await.0, 200); // default: miss

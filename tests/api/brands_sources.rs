@@ -212,6 +212,19 @@ pub async fn default_account_with_its_room(accounts: &Accounts) -> MockGuard {
     .await
 }
 
+/// Acme's account describing its own room 7 (`ONLY_ACME`), once.
+pub async fn acme_room(accounts: &Accounts) -> MockGuard {
+    room(
+        &accounts.two,
+        7,
+        ONLY_ACME,
+        "Vendor two only",
+        "TOKEN-TWO",
+        1,
+    )
+    .await
+}
+
 /// Room `BOTH` exists at both vendors: each brand shows its own account's.
 pub async fn each_brand_shows_its_own_copy_of_both(app: &TestApp) {
     assert!(
@@ -383,15 +396,7 @@ async fn a_change_at_one_account_reaches_its_brand_only_and_an_outage_there_spar
     // Vendor 1 goes down: the default brand serves what it has seen (stale) and 503 for
     // the rest; acme goes on as before, rooms it had not seen included.
     goes_down(&accounts.one).await;
-    let _two7 = room(
-        &accounts.two,
-        7,
-        ONLY_ACME,
-        "Vendor two only",
-        "TOKEN-TWO",
-        1,
-    )
-    .await;
+    let _two7 = acme_room(&accounts).await;
     tokio::time::sleep(Duration::from_millis(1100)).await;
     for _ in 0..3 {
         let (status, html) = page(&app, None, &room_path(BOTH)).await;

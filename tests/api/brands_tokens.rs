@@ -11,7 +11,7 @@ use wiremock::{
 };
 
 use crate::brands_sources::{
-    ACME, ACME_ID, ACME_SECRET, Accounts, BOTH, ONLY_ACME, ONLY_DEFAULT, SECRET_IN_FORM,
+    ACME, ACME_ID, ACME_SECRET, Accounts, BOTH, ONLY_ACME, ONLY_DEFAULT, SECRET_IN_FORM, acme_room,
     each_brand_shows_its_own_copy_of_both, page, room, room_path,
 };
 use crate::fake_vendor::{CLIENT_ID, Vendor};
@@ -150,23 +150,6 @@ async fn each_account_keeps_its_own_token_file_and_renews_it_with_its_own_creden
     );
 }
 
-/// Waits until `key` is in Redis (copies are written off the request path); its bytes.
-async fn in_redis(redis: &RedisServer, key: &str) -> Vec<u8> {
-    let mut c = redis.connection().await;
-    for _ in 0..100 {
-        let value: Option<Vec<u8>> = redis::cmd("GET")
-            .arg(key)
-            .query_async(&mut c)
-            .await
-            .unwrap();
-        if let Some(value) = value {
-            return value;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("no {key} in Redis");
-}
-
 /// The `body` of the token record at `key`.
 async fn record(redis: &RedisServer, key: &str) -> Vec<u8> {
     let mut c = redis.connection().await;
@@ -201,8 +184,10 @@ async fn in_a_fleet_each_account_has_its_own_token_record_and_room_copies() {
             .1
             .contains("Vendor two at 555")
     );
-    let default_copy = in_redis(&redis, &format!("roomgate:room:{BOTH}")).await;
-    let acme_copy = in_redis(&redis, &format!("roomgate:brand:acme:room:{BOTH}")).await;
+    let default_copy = redis.value_of(&format!("roomgate:room:{BOTH}")).await;
+    let acme_copy = redis
+        .value_of(&format!("roomgate:brand:acme:room:{BOTH}"))
+        .await;
     assert_ne!(default_copy, acme_copy);
 
     let (default_record, acme_record) = (
@@ -220,15 +205,7 @@ async fn in_a_fleet_each_account_has_its_own_token_record_and_room_copies() {
     let (status, html) = page(&apps[1], None, &room_path(BOTH)).await;
     assert_eq!(status, 200);
     assert!(html.contains("Vendor one at 555"), "{html}");
-    let _two7 = room(
-        &accounts.two,
-        7,
-        ONLY_ACME,
-        "Vendor two only",
-        "TOKEN-TWO",
-        1,
-    )
-    .await;
+    let _two7 = acme_room(&accounts).await;
     assert_eq!(
         page(&apps[1], Some(ACME), &room_path(ONLY_ACME)).await.0,
         200

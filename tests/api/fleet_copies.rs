@@ -46,24 +46,7 @@ async fn instances(
 /// Waits until the fleet's copy of `license` is in Redis (it is written off the request
 /// path); its raw bytes.
 async fn copy_in_redis(redis: &RedisServer, license: &str) -> Vec<u8> {
-    in_redis(redis, &format!("roomgate:room:{license}")).await
-}
-
-/// Waits until `key` is in Redis; its raw bytes.
-async fn in_redis(redis: &RedisServer, key: &str) -> Vec<u8> {
-    let mut c = redis.connection().await;
-    for _ in 0..100 {
-        let value: Option<Vec<u8>> = redis::cmd("GET")
-            .arg(key)
-            .query_async(&mut c)
-            .await
-            .unwrap();
-        if let Some(value) = value {
-            return value;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("no {key} in Redis");
+    redis.value_of(&format!("roomgate:room:{license}")).await
 }
 
 async fn vendor_calls_per_room_per_ttl(shared: Shared) {
@@ -103,7 +86,7 @@ async fn vendor_calls_per_room_per_ttl(shared: Shared) {
     // An unknown key makes an instance that never listed list the rooms: in a fleet,
     // the listing instance 0 made (and copied) stands for everyone's.
     if shared == Shared::Redis {
-        in_redis(&redis, "roomgate:index").await;
+        redis.value_of("roomgate:index").await;
     }
     for app in &apps {
         assert_eq!(status(app, "999-999-999").await, 404);

@@ -70,6 +70,24 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/0", self.port)
     }
 
+    /// The raw bytes at `key`, waiting up to a second for them to be written (roomgate
+    /// writes its copies off the request path).
+    pub async fn value_of(&self, key: &str) -> Vec<u8> {
+        let mut c = self.connection().await;
+        for _ in 0..100 {
+            let value: Option<Vec<u8>> = redis::cmd("GET")
+                .arg(key)
+                .query_async(&mut c)
+                .await
+                .unwrap();
+            if let Some(value) = value {
+                return value;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("no {key} in Redis");
+    }
+
     /// A connection of the test's own, to look at or change what the fleet stored.
     pub async fn connection(&self) -> redis::aio::MultiplexedConnection {
         redis::Client::open(self.url())
