@@ -134,6 +134,11 @@ impl ResponseError for PageError {
     }
 }
 
+/// Anything no route answers: the branded 404.
+pub async fn not_found() -> Result<actix_web::HttpResponse, PageError> {
+    Err(PageError::NotFound)
+}
+
 /// Replaces the body of every error answer that is not already a finished page with the
 /// branded error page for its status, keeping its headers (`Retry-After`, `Allow`, …).
 /// JSON answers (the admin API) keep their own bodies.

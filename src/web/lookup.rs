@@ -9,19 +9,18 @@ use super::{error::PageError, sites::Site, state::AppState};
 use crate::{
     domain::{Room, RoomStatus},
     rooms::Lookup,
-    visit::path::RoomPath,
+    visit::{path::RoomPath, room_route::RoomRoute},
 };
 
 /// The room path of a request (`{license}` and, on role links, `{role_hash}`), or the
 /// 404 every malformed room URL gets before any lookup.
 pub fn room_path(req: &HttpRequest, state: &AppState) -> Result<RoomPath, PageError> {
-    let info = req.match_info();
-    RoomPath::parse(
-        &state.rooms.key_pattern,
-        info.get("license").unwrap_or_default(),
-        info.get("role_hash"),
-    )
-    .ok_or(PageError::NotFound)
+    let route = RoomRoute::parse(req.path()).ok_or(PageError::NotFound)?;
+    let role_hash = match &route {
+        RoomRoute::Role { role_hash, .. } => Some(role_hash.as_ref()),
+        _ => None,
+    };
+    RoomPath::parse(&state.rooms.key_pattern, route.license(), role_hash).ok_or(PageError::NotFound)
 }
 
 /// The room with key `license` of `site`'s brand, if it exists and is active. A room the

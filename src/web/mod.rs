@@ -16,6 +16,7 @@ pub mod metrics_endpoint;
 pub mod middleware;
 pub mod openapi;
 pub mod operator;
+pub mod room_routes;
 pub mod routes;
 pub mod server;
 pub mod session;

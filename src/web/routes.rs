@@ -11,10 +11,10 @@ use actix_web::{
 
 use super::{
     assets,
-    error::PageError,
-    handlers::{admin, calendar, health, join, oauth, room, sso},
+    handlers::{admin, health, oauth, sso},
     middleware::catch_panic::catch_panic,
     openapi,
+    room_routes::room_routes,
     sites::SiteIndex,
     state::AppState,
 };
@@ -39,15 +39,8 @@ pub fn configure(
                 ),
         );
     }
-    // The room pages first: the router tries routes in order, and these are nearly all
-    // the traffic (a plain link then costs one pattern match instead of eleven).
-    cfg.service(resource("/room/{license}").route(get_or_head().to(room::room_page)))
-        // Before the role route, so that these are not taken for role hashes.
-        .service(resource("/room/{license}/join").route(web::post().to(join::join)))
-        .service(
-            resource("/room/{license}/calendar.ics")
-                .route(get_or_head().to(calendar::attendee_calendar)),
-        )
+    // The room routes first: they are nearly all the traffic, and matched by hand.
+    cfg.service(room_routes())
         .service(resource("/healthz").route(get_or_head().to(health::healthz)))
         .service(resource("/readyz").route(get_or_head().to(health::readyz)))
         .service(resource("/theme.css").route(get_or_head().to(theme_css)))
@@ -90,8 +83,7 @@ pub fn configure(
                 .service(
                     resource("/rooms/{license}/calendar.ics").route(web::get().to(admin::calendar)),
                 ),
-        )
-        .service(resource("/room/{license}/{role_hash}").route(get_or_head().to(room::room_page)));
+        );
 }
 
 /// A resource whose handlers' panics become the opaque 500 page. The catcher sits on each
@@ -129,11 +121,6 @@ async fn theme_css(req: HttpRequest, state: web::Data<AppState>) -> actix_web::H
         .insert_header((CONTENT_TYPE, "text/css; charset=utf-8"))
         .insert_header((CACHE_CONTROL, assets::LONG_CACHE))
         .body(state.site(&req).theme.0.clone())
-}
-
-/// Anything no route answers: the branded 404.
-pub async fn not_found() -> Result<actix_web::HttpResponse, PageError> {
-    Err(PageError::NotFound)
 }
 
 fn get_or_head() -> actix_web::Route {

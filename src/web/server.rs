@@ -14,7 +14,7 @@ use tracing::instrument::WithSubscriber;
 use tracing_actix_web::TracingLogger;
 
 use super::{
-    error::render_error_page,
+    error::{self, render_error_page},
     metrics_endpoint,
     middleware::{
         body_deadline::cut_off_slow_bodies, brand::choose_brand, request_metrics::record_requests,
@@ -256,7 +256,7 @@ fn run(
             .app_data(state.clone())
             .app_data(web::FormConfig::default().limit(4096))
             .configure(|cfg| routes::configure(cfg, &static_dir, &overlays))
-            .default_service(web::to(routes::not_found))
+            .default_service(web::to(error::not_found))
     })
     // main.rs handles SIGTERM/SIGINT itself, so that both shut down gracefully.
     .disable_signals()

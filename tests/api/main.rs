@@ -47,6 +47,7 @@ mod probe;
 mod properties;
 mod redis_server;
 mod room_pages;
+mod room_routes;
 mod session_cookie;
 mod sso;
 mod status_pages;

@@ -1,10 +1,10 @@
 //! A panic in a handler must not drop the connection: it becomes the opaque 500 page
 //! (rendered by the error-page layer) and one log line.
 
-use std::panic::AssertUnwindSafe;
+use std::{future::Future, panic::AssertUnwindSafe};
 
 use actix_web::{
-    Error, HttpResponse,
+    Error, HttpRequest, HttpResponse,
     body::{BoxBody, MessageBody},
     dev::{ServiceRequest, ServiceResponse},
     middleware::Next,
@@ -17,7 +17,16 @@ pub async fn catch_panic(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let request = req.request().clone();
-    match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+    catching(request, next.call(req)).await
+}
+
+/// Runs `answer`, the handling of `request`, and turns a panic in it into the 500 page.
+/// `request` is a copy kept for that answer, which actix allows only once routing is done.
+pub async fn catching<B: MessageBody + 'static>(
+    request: HttpRequest,
+    answer: impl Future<Output = Result<ServiceResponse<B>, Error>>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    match AssertUnwindSafe(answer).catch_unwind().await {
         Ok(result) => result.map(ServiceResponse::map_into_boxed_body),
         Err(panic) => {
             let message = panic

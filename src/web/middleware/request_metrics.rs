@@ -5,8 +5,8 @@
 //! The page path is roomgate's hottest, so recording builds no labels and looks nothing
 //! up in the recorder: each worker thread keeps the handles it registered on first use (a
 //! worker serves one application, whose recorder is the thread's), and a request costs
-//! one counter addition and one histogram sample. The one allocation is actix's, the
-//! matched pattern as a `String`.
+//! one counter addition and one histogram sample. A room route allocates nothing; other
+//! routes one `String`, actix's copy of the matched pattern.
 
 use std::{cell::OnceCell, time::Instant};
 
@@ -17,6 +17,8 @@ use actix_web::{
     middleware::Next,
 };
 use metrics::{Counter, Histogram};
+
+use crate::visit::room_route::RoomRoute;
 
 /// The route labels: one per route pattern roomgate serves, and `other` for any request
 /// no route took (and for a route missing here).
@@ -76,6 +78,25 @@ pub fn route_index(pattern: Option<&str>) -> usize {
     ROUTES.iter().position(|r| *r == label).unwrap_or(OTHER)
 }
 
+/// The index in [`ROUTES`] of the route that took `req`: one of the room routes (matched
+/// by hand, inside the `/room` scope) or the pattern actix matched.
+fn route_of(req: &actix_web::HttpRequest) -> usize {
+    if let Some(route) = RoomRoute::parse(req.path()) {
+        return room_route_index(&route);
+    }
+    route_index(req.match_pattern().as_deref())
+}
+
+/// The index in [`ROUTES`] of a room route.
+fn room_route_index(route: &RoomRoute<'_>) -> usize {
+    match route {
+        RoomRoute::Attendee { .. } => 0,
+        RoomRoute::Role { .. } => 1,
+        RoomRoute::Join { .. } => 2,
+        RoomRoute::Calendar { .. } => 3,
+    }
+}
+
 /// The index in [`STATUS_CLASSES`] of `status`.
 pub fn status_class_index(status: u16) -> usize {
     (usize::from(status / 100)).clamp(1, 5) - 1
@@ -125,10 +146,7 @@ pub async fn record_requests(
     // (not by a handler, whose errors are answers by now) comes without the request: its
     // route is unknown.
     let (route, status) = match &result {
-        Ok(res) => (
-            route_index(res.request().match_pattern().as_deref()),
-            res.status(),
-        ),
+        Ok(res) => (route_of(res.request()), res.status()),
         Err(e) => (OTHER, e.as_response_error().status_code()),
     };
     record(route, status.as_u16(), started.elapsed().as_secs_f64());
@@ -167,6 +185,26 @@ mod tests {
         ];
         for (pattern, label) in cases {
             assert_eq!(ROUTES[route_index(pattern)], label, "{pattern:?}");
+        }
+    }
+
+    #[test]
+    fn room_routes_get_their_patterns_labels() {
+        for (path, pattern) in [
+            ("/room/123-123-123", "/room/{license}"),
+            ("/room/123-123-123/abc", "/room/{license}/{role_hash}"),
+            ("/room/123-123-123/join", "/room/{license}/join"),
+            (
+                "/room/123-123-123/calendar.ics",
+                "/room/{license}/calendar.ics",
+            ),
+        ] {
+            let route = RoomRoute::parse(path).unwrap();
+            assert_eq!(
+                room_route_index(&route),
+                route_index(Some(pattern)),
+                "{path}"
+            );
         }
     }
 
