@@ -8,6 +8,7 @@ use actix_session::{
     storage::CookieSessionStore,
 };
 use actix_web::{
+    HttpMessage, HttpRequest,
     body::MessageBody,
     cookie::{Key, SameSite, time::Duration as CookieDuration},
     dev::{ServiceRequest, ServiceResponse},
@@ -42,6 +43,19 @@ pub fn load(session: &Session, site: &Site) -> VisitorState {
     }
 }
 
+/// The visitor's state on `site`, as [`load`] gives it, taken from the request when
+/// [`forget_ended_sign_ins`] has read it already: the cookie's JSON is then parsed once per
+/// page rather than twice.
+pub fn load_once(req: &HttpRequest, session: &Session, site: &Site) -> VisitorState {
+    match req.extensions_mut().remove::<Loaded>() {
+        Some(Loaded(state)) => state,
+        None => load(session, site),
+    }
+}
+
+/// The state [`forget_ended_sign_ins`] read, kept for the handler (see [`load_once`]).
+struct Loaded(VisitorState);
+
 /// What a session on `site` is marked with: nothing for the default brand (so cookies
 /// written before brands existed stay good), the brand's id for the others.
 fn brand_mark(site: &Site) -> Option<&str> {
@@ -71,7 +85,8 @@ pub async fn forget_ended_sign_ins(
         .filter(|_| may_read_identity(req.path()))
     {
         let session = req.get_session();
-        let mut remembered = load(&session, state.site(req.request()));
+        let site = state.site(req.request());
+        let mut remembered = load(&session, site);
         let now = state.now().timestamp();
         let ended = match remembered.sign_in_to_end() {
             Some((id, until)) if remembered.identity_at(now).is_some() => {
@@ -94,8 +109,10 @@ pub async fn forget_ended_sign_ins(
             if save(&session, &remembered).is_err() {
                 // Never let the identity through: drop the whole session instead.
                 session.purge();
+                remembered = load(&session, site);
             }
         }
+        req.extensions_mut().insert(Loaded(remembered));
     }
     next.call(req).await
 }

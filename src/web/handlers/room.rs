@@ -25,7 +25,8 @@ use crate::{
         state::AppState,
         views::{
             PromptView, SignedInView, html_response,
-            room::{PageInput, room_view},
+            room::{PageInput, VisitorParts, room_view_with},
+            spliced::Values,
         },
     },
 };
@@ -71,7 +72,7 @@ pub async fn room_page(
 
     let query_string = req.query_string();
     let query = RoomQuery::parse(query_string);
-    let mut remembered = session::load(&session, site);
+    let mut remembered = session::load_once(&req, &session, site);
     let mut changed = remembered.remember(&path.license, &query, state.visits.max_rooms);
     if let Some(lang) = from_query(query_string) {
         changed |= remembered.lang.as_deref() != Some(lang.code());
@@ -135,7 +136,7 @@ pub async fn room_page(
     if shared && let Some(html) = page.as_ref().and_then(|p| p.shared.get()) {
         return Ok(html_response(StatusCode::OK, html.clone()));
     }
-    let view = room_view(PageInput {
+    let input = PageInput {
         room: &room,
         role,
         visitor: &visitor,
@@ -146,7 +147,23 @@ pub async fn room_page(
         phase,
         now,
         signed_in,
-    });
+    };
+    let parts = VisitorParts::of(&input);
+    // A variant compiled before needs only the visitor's own values, not the whole view.
+    if let Some(page) = &page
+        && let Some(html) = page.compiled.fill(&Values {
+            embed_json: &parts.embed_json,
+            direct_link: &parts.direct_link,
+            prompt: input.prompt.as_ref(),
+            signed_in: input.signed_in.as_ref(),
+        })
+    {
+        if shared {
+            let _ = page.shared.set(html.clone());
+        }
+        return Ok(html_response(StatusCode::OK, html));
+    }
+    let view = room_view_with(input, parts);
     let html = match &page {
         Some(page) => page.compiled.render(&site.views, &view, lang),
         None => site

@@ -8,7 +8,7 @@ use crate::{
     domain::{Language, Room},
     settings::EmbedSettings,
     visit::{
-        embed::{CONTAINER_ID, EmbedBlock},
+        embed::{CONTAINER_ID, script_json},
         phase::Phase,
         visitor::Visitor,
     },
@@ -31,26 +31,57 @@ pub struct PageInput<'a> {
     pub signed_in: Option<SignedInView>,
 }
 
+/// The parts of a room page that are the visitor's own: the embed data block (empty when
+/// the page shows no room) and the `<noscript>` direct link. A compiled page needs only
+/// these and the prompt and sign-in views, so they are made before, and without, the rest.
+pub struct VisitorParts {
+    pub embed_json: String,
+    pub direct_link: String,
+}
+
+impl VisitorParts {
+    /// The visitor's parts of the page `input` describes.
+    pub fn of(input: &PageInput<'_>) -> Self {
+        let role_token = input.role.map(|(_, token)| token);
+        let embed_json = if input.prompt.is_none() && input.phase.shows_room() {
+            script_json(input.embed, &input.room.license, role_token, input.visitor)
+        } else {
+            String::new()
+        };
+        VisitorParts {
+            embed_json,
+            direct_link: direct_link(
+                input.app_url,
+                &input.room.license,
+                role_token,
+                input.visitor.nickname.as_deref(),
+            ),
+        }
+    }
+}
+
 /// The room page view.
 pub fn room_view(input: PageInput<'_>) -> RoomPage {
+    let parts = VisitorParts::of(&input);
+    room_view_with(input, parts)
+}
+
+/// The room page view around the visitor's `parts` of it, already made.
+pub fn room_view_with(input: PageInput<'_>, parts: VisitorParts) -> RoomPage {
     let PageInput {
         room,
         role,
-        visitor,
-        embed,
-        app_url,
         prompt,
         lang,
         phase,
         now,
         signed_in,
+        ..
     } = input;
-    let role_token = role.map(|(_, token)| token);
-    let embed_json = if prompt.is_none() && phase.shows_room() {
-        EmbedBlock::new(embed, &room.license, role_token, visitor).to_script_json()
-    } else {
-        String::new()
-    };
+    let VisitorParts {
+        embed_json,
+        direct_link,
+    } = parts;
     let countdown = match phase {
         Phase::Upcoming { starts_at } => {
             Some(countdown(starts_at, now, false, lang.word("starts_in")))
@@ -76,12 +107,7 @@ pub fn room_view(input: PageInput<'_>) -> RoomPage {
         countdown,
         embed_json,
         container_id: CONTAINER_ID,
-        direct_link: direct_link(
-            app_url,
-            &room.license,
-            role_token,
-            visitor.nickname.as_deref(),
-        ),
+        direct_link,
         prompt,
         signed_in,
     }
@@ -124,7 +150,10 @@ pub fn direct_link(
     role_token: Option<&str>,
     nickname: Option<&str>,
 ) -> String {
-    let mut link = format!("{app_url}/{license}");
+    let mut link = String::with_capacity(app_url.len() + license.len() + 64);
+    link.push_str(app_url);
+    link.push('/');
+    link.push_str(license);
     if let Some(token) = role_token {
         link.push_str("/x/");
         link.push_str(token);

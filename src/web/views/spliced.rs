@@ -198,6 +198,13 @@ impl CompiledRoomPages {
         Self::default()
     }
 
+    /// The page of `values` if their variant is compiled already, else `None` (then
+    /// [`render`](Self::render) it).
+    pub fn fill(&self, values: &Values<'_>) -> Option<Bytes> {
+        let variant = Variant::of(values)?;
+        self.variants[variant.index()].get()?.as_ref()?.fill(values)
+    }
+
     /// `page` in `lang`: spliced when its variant compiles, else rendered by Tera; `None`
     /// (and a log line) if Tera fails. The same bytes either way.
     pub fn render(&self, pages: &Pages, page: &RoomPage, lang: Language) -> Option<Bytes> {
