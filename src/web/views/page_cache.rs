@@ -8,6 +8,7 @@
 //! Pages that carry a visitor's own values are never stored.
 
 use std::{
+    hash::{BuildHasher, RandomState},
     sync::{Arc, OnceLock},
     time::Duration,
 };
@@ -18,14 +19,15 @@ use moka::sync::Cache;
 use super::spliced::CompiledRoomPages;
 use crate::domain::{Language, Room};
 
-/// Which page: brand (its site's index), room key, role hash (already checked), language.
-type Key = (usize, String, Option<String>, Language);
-
 /// One live room page: the bytes of visitors without values of their own, and the compiled
-/// variants for the others, all made from `room`.
+/// variants for the others, all made from `room` for one brand (its site's index), role
+/// hash (already checked) and language.
 #[derive(Debug)]
 pub struct CachedPage {
     room: Arc<Room>,
+    brand: usize,
+    role_hash: Option<Box<str>>,
+    lang: Language,
     /// The page of visitors who bring nothing of their own, once rendered.
     pub shared: OnceLock<Bytes>,
     /// The page's variants, compiled as visitors need them.
@@ -33,8 +35,13 @@ pub struct CachedPage {
 }
 
 /// Live room pages, at most `capacity`, each kept at most a minute.
+///
+/// Pages are found by a keyed digest of (brand, room key, role hash, language) and the page
+/// found is checked against all four, so a lookup copies no key (it is on every room page)
+/// and a digest shared by two pages can only make one of them a miss.
 pub struct PageCache {
-    pages: Cache<Key, Arc<CachedPage>>,
+    pages: Cache<u64, Arc<CachedPage>>,
+    digests: RandomState,
 }
 
 impl PageCache {
@@ -45,6 +52,7 @@ impl PageCache {
                 .max_capacity(capacity)
                 .time_to_live(Duration::from_secs(60))
                 .build(),
+            digests: RandomState::new(),
         }
     }
 
@@ -57,23 +65,82 @@ impl PageCache {
         role_hash: Option<&str>,
         lang: Language,
     ) -> Arc<CachedPage> {
-        let key = (
-            brand,
-            room.license.clone(),
-            role_hash.map(str::to_owned),
-            lang,
-        );
+        let key = self
+            .digests
+            .hash_one((brand, room.license.as_str(), role_hash, lang));
         if let Some(page) = self.pages.get(&key)
             && Arc::ptr_eq(&page.room, room)
+            && page.brand == brand
+            && page.role_hash.as_deref() == role_hash
+            && page.lang == lang
         {
             return page;
         }
         let page = Arc::new(CachedPage {
             room: room.clone(),
+            brand,
+            role_hash: role_hash.map(Into::into),
+            lang,
             shared: OnceLock::new(),
             compiled: CompiledRoomPages::new(),
         });
         self.pages.insert(key, page.clone());
         page
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{RoomKind, RoomStatus};
+
+    fn room(license: &str) -> Arc<Room> {
+        Arc::new(Room {
+            id: None,
+            license: license.into(),
+            name: "Demo".into(),
+            agenda: String::new(),
+            kind: RoomKind::Permanent,
+            status: RoomStatus::Active,
+            start: None,
+            repeat: None,
+            duration_minutes: 60,
+            timezone: chrono_tz::UTC,
+            strict_event: false,
+            password_protected: false,
+            roles: Default::default(),
+        })
+    }
+
+    #[test]
+    fn each_brand_room_role_and_language_has_its_own_page() {
+        let cache = PageCache::new(100);
+        let (a, b) = (room("111-111-111"), room("222-222-222"));
+        let page = cache.page(0, &a, Some("host"), Language::En);
+        assert!(Arc::ptr_eq(
+            &page,
+            &cache.page(0, &a, Some("host"), Language::En)
+        ));
+        for other in [
+            cache.page(1, &a, Some("host"), Language::En),
+            cache.page(0, &b, Some("host"), Language::En),
+            cache.page(0, &a, Some("guest"), Language::En),
+            cache.page(0, &a, None, Language::En),
+            cache.page(0, &a, Some("host"), Language::Pl),
+        ] {
+            assert!(!Arc::ptr_eq(&page, &other), "{other:?}");
+        }
+        assert!(
+            Arc::ptr_eq(&page, &cache.page(0, &a, Some("host"), Language::En)),
+            "the others did not push it out"
+        );
+    }
+
+    #[test]
+    fn a_changed_room_gets_a_new_page() {
+        let cache = PageCache::new(100);
+        let page = cache.page(0, &room("111-111-111"), None, Language::En);
+        let again = cache.page(0, &room("111-111-111"), None, Language::En);
+        assert!(!Arc::ptr_eq(&page, &again), "another Arc: a refreshed room");
     }
 }

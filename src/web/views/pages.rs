@@ -8,7 +8,10 @@ use std::{
 
 use actix_web::{
     HttpResponse,
-    http::{StatusCode, header::ContentType},
+    http::{
+        StatusCode,
+        header::{CONTENT_TYPE, HeaderValue},
+    },
 };
 use serde::Serialize;
 use tera::{Context, Tera};
@@ -316,11 +319,19 @@ pub const PLAIN_500: &str = "<!doctype html><title>Error</title><p>Something wen
 pub fn html_response(status: StatusCode, html: impl Into<actix_web::web::Bytes>) -> HttpResponse {
     let html: actix_web::web::Bytes = html.into();
     let mut res = HttpResponse::build(status)
-        .content_type(ContentType::html())
+        .insert_header((CONTENT_TYPE, HeaderValue::from_static(HTML)))
         .body(html);
-    res.extensions_mut().insert(FinishedPage);
+    // Only error statuses pass the error-page layer that reads the mark: a room page (the
+    // hot path) spares the allocation.
+    if status.is_client_error() || status.is_server_error() {
+        res.extensions_mut().insert(FinishedPage);
+    }
     res
 }
+
+/// The `Content-Type` of every page (what `ContentType::html()` says, without building it
+/// per answer).
+const HTML: &str = "text/html; charset=utf-8";
 
 /// Builds Tera from the `.html` files of `dir`, each replaced by the file of the same name
 /// in `overlay` (a brand's), with autoescaping for `.html` (Tera's default), and checks
