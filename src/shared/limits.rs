@@ -11,8 +11,18 @@
 //! The local budget's window starts at the client's first failure and ends a window later.
 //! The fleet's budget is a sliding window run on Redis's own clock (`TIME`), so instances
 //! with different clocks count alike: failures are a sorted set of instants.
+//!
+//! The local budget also remembers, per client, the last few right secrets whose answers
+//! the fleet let this instance release to it ([`LocalBudgets::remember`]), each for one
+//! window after it was first released. Giving a client again an answer it already has
+//! tells it nothing, so such a secret needs no round trip to Redis
+//! ([`Verdict::Repeated`]): a host reloading its link asks the fleet once per window, not
+//! once per page. Only the fleet's question is saved; this budget's own check still comes
+//! first. A secret is remembered as a keyed hash ([`SecretId`]), never in clear, and the
+//! key is this process's own, so nobody outside can make two secrets look alike.
 
 use std::{
+    hash::{BuildHasher, Hash, RandomState},
     net::IpAddr,
     sync::{Arc, LazyLock, Mutex, MutexGuard},
     time::{Duration, Instant},
@@ -22,11 +32,54 @@ use moka::sync::Cache;
 
 use super::link::{RedisLink, Unreachable};
 
-/// Wrong guesses per client in this process.
+/// Which secret a right guess named, as a hash keyed by this process
+/// ([`LocalBudgets::secret_id`]): the secret itself is never kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SecretId(u64);
+
+/// What a guess turned out to be once compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Wrong,
+    Right(SecretId),
+}
+
+impl Answer {
+    pub fn is_wrong(self) -> bool {
+        self == Answer::Wrong
+    }
+}
+
+/// What this process's budget says of one guess.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// The client's failures fill its budget: the answer is refused.
+    Refused,
+    /// The answer may go out as far as this budget goes (the fleet's may still refuse).
+    Allowed,
+    /// A right secret whose answer this process already released to the client within
+    /// the window: it may go out again without asking the fleet, as it tells the client
+    /// nothing new.
+    Repeated,
+}
+
+impl Verdict {
+    pub fn allows(self) -> bool {
+        self != Verdict::Refused
+    }
+}
+
+/// How many right secrets are remembered per client, the oldest dropped first: a host has
+/// a link or two open, and a client sending many right secrets only asks the fleet more.
+const REMEMBERED: usize = 4;
+
+/// Wrong guesses per client in this process, and the right secrets released to it.
 pub struct LocalBudgets {
     limit: u32,
     window: Duration,
     clients: Cache<IpAddr, Arc<Mutex<Budget>>>,
+    /// The key of [`SecretId`]s, random per process.
+    secrets: RandomState,
 }
 
 /// One client's count. The window starts at its first failure (not at its first request:
@@ -35,6 +88,9 @@ pub struct LocalBudgets {
 struct Budget {
     failures: u32,
     since: Option<Instant>,
+    /// Right secrets whose answers the fleet let this process release to the client, the
+    /// oldest first, each with when it was first released (at most [`REMEMBERED`]).
+    released: Vec<(SecretId, Instant)>,
 }
 
 impl Budget {
@@ -45,6 +101,27 @@ impl Budget {
             self.since = None;
         }
         self.failures
+    }
+
+    /// Whether `secret`'s answer was released to the client less than `window` ago
+    /// (forgetting those released longer ago).
+    fn knows(&mut self, secret: SecretId, window: Duration) -> bool {
+        let now = Instant::now();
+        self.released
+            .retain(|(_, at)| now.saturating_duration_since(*at) < window);
+        self.released.iter().any(|(id, _)| *id == secret)
+    }
+
+    /// Remembers that `secret`'s answer was released now, unless it already is: its
+    /// window runs from the first release, so a host asks the fleet once per window.
+    fn remember(&mut self, secret: SecretId, window: Duration) {
+        if self.knows(secret, window) {
+            return;
+        }
+        if self.released.len() >= REMEMBERED {
+            self.released.remove(0);
+        }
+        self.released.push((secret, Instant::now()));
     }
 }
 
@@ -59,7 +136,14 @@ impl LocalBudgets {
                 // Only to bound memory: the window itself is kept in `Budget`.
                 .time_to_idle(window * 2)
                 .build(),
+            secrets: RandomState::new(),
         }
+    }
+
+    /// The identity of a right secret: a hash, keyed by this process, of what identifies
+    /// its answer (for a role link: the brand, the room key and the hash).
+    pub fn secret_id(&self, secret: impl Hash) -> SecretId {
+        SecretId(self.secrets.hash_one(secret))
     }
 
     /// Whether `client`'s failures fill its budget: such a client is refused before
@@ -70,21 +154,37 @@ impl LocalBudgets {
             .is_some_and(|budget| lock(&budget).failures(self.window) >= self.limit)
     }
 
-    /// Releases the answer to one guess: `false` when `client`'s failures already fill
-    /// its budget (the answer is refused), else `true`, counting a failure when `wrong`.
+    /// Releases the answer to one guess: [`Verdict::Refused`] when `client`'s failures
+    /// already fill its budget, else allowed, counting a failure when the answer is
+    /// wrong, and [`Verdict::Repeated`] for a right secret [`remember`]ed for `client`.
     /// Checked and counted under one lock: two wrong guesses can never both take the last
     /// place.
-    pub fn judge(&self, client: IpAddr, wrong: bool) -> bool {
+    ///
+    /// [`remember`]: LocalBudgets::remember
+    pub fn judge(&self, client: IpAddr, answer: Answer) -> Verdict {
         let budget = self.clients.get_with(client, Default::default);
         let mut b = lock(&budget);
         if b.failures(self.window) >= self.limit {
-            return false;
+            return Verdict::Refused;
         }
-        if wrong {
-            b.failures += 1;
-            b.since.get_or_insert_with(Instant::now);
+        match answer {
+            Answer::Wrong => {
+                b.failures += 1;
+                b.since.get_or_insert_with(Instant::now);
+                Verdict::Allowed
+            }
+            Answer::Right(secret) if b.knows(secret, self.window) => Verdict::Repeated,
+            Answer::Right(_) => Verdict::Allowed,
         }
-        true
+    }
+
+    /// Remembers for one window that `secret`'s answer was released to `client` (the
+    /// fleet allowed it): [`judge`] then calls it [`Verdict::Repeated`].
+    ///
+    /// [`judge`]: LocalBudgets::judge
+    pub fn remember(&self, client: IpAddr, secret: SecretId) {
+        let budget = self.clients.get_with(client, Default::default);
+        lock(&budget).remember(secret, self.window);
     }
 }
 
@@ -168,106 +268,4 @@ fn failure_id() -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn ip(s: &str) -> IpAddr {
-        s.parse().unwrap()
-    }
-
-    #[test]
-    fn a_client_is_refused_after_its_limit_and_others_are_not() {
-        let t = LocalBudgets::new(3, Duration::from_secs(60));
-        for _ in 0..3 {
-            assert!(!t.spent(ip("192.0.2.1")));
-            assert!(t.judge(ip("192.0.2.1"), true), "within the limit");
-        }
-        assert!(t.spent(ip("192.0.2.1")));
-        assert!(!t.judge(ip("192.0.2.1"), true));
-        assert!(
-            !t.judge(ip("192.0.2.1"), false),
-            "a right guess too, once spent"
-        );
-        assert!(t.judge(ip("192.0.2.2"), true));
-    }
-
-    #[test]
-    fn right_guesses_cost_nothing() {
-        let t = LocalBudgets::new(1, Duration::from_secs(60));
-        let a = ip("192.0.2.1");
-        for _ in 0..100 {
-            assert!(t.judge(a, false));
-        }
-        assert!(t.judge(a, true), "the one wrong guess of the budget");
-        assert!(!t.judge(a, true));
-    }
-
-    #[test]
-    fn overlapping_wrong_guesses_get_at_most_the_limit_of_answers() {
-        let t = Arc::new(LocalBudgets::new(10, Duration::from_secs(60)));
-        let answered: usize = (0..8)
-            .map(|_| {
-                let t = t.clone();
-                std::thread::spawn(move || {
-                    (0..20).filter(|_| t.judge(ip("192.0.2.1"), true)).count()
-                })
-            })
-            .map(|h| h.join().unwrap())
-            .sum();
-        assert_eq!(answered, 10);
-    }
-
-    #[test]
-    fn the_window_starts_at_the_first_failure() {
-        let window = Duration::from_millis(300);
-        let t = LocalBudgets::new(1, window);
-        let a = ip("192.0.2.1");
-        assert!(t.judge(a, false));
-        std::thread::sleep(window);
-        let failed_at = Instant::now();
-        assert!(t.judge(a, true));
-        let blocked = t.spent(a);
-        assert!(
-            blocked || failed_at.elapsed() >= window,
-            "a right secret earlier started no clock"
-        );
-    }
-
-    #[test]
-    fn the_block_ends_with_the_window() {
-        // The window runs on the real clock (`Instant`), so nothing here depends on how
-        // fast the machine is: the block is watched until it ends, and it must not end
-        // before the window is over (however late the first look comes).
-        let window = Duration::from_millis(200);
-        let t = LocalBudgets::new(1, window);
-        let a = ip("192.0.2.1");
-        let before = Instant::now();
-        assert!(t.judge(a, true));
-        loop {
-            let blocked = t.spent(a);
-            let elapsed = before.elapsed();
-            if !blocked {
-                assert!(elapsed >= window, "unblocked after {elapsed:?}");
-                assert!(t.judge(a, false));
-                break;
-            }
-            assert!(
-                elapsed < Duration::from_secs(10),
-                "still blocked after {elapsed:?}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
-
-    #[test]
-    fn failures_have_distinct_names() {
-        assert_ne!(failure_id(), failure_id());
-        assert_eq!(failure_id().len(), 32);
-    }
-
-    #[test]
-    fn a_window_in_millis_saturates() {
-        assert_eq!(millis(Duration::from_secs(60)), 60_000);
-        assert_eq!(millis(Duration::MAX), u64::MAX);
-    }
-}
+mod tests;

@@ -1,12 +1,13 @@
 //! The role-guess and admin-token limits fleet-wide (issue 13, item 3): written once, run
 //! on one app with the local backend and on three apps sharing a real Redis, the guess
 //! `i` going to app `i % n`; then per instance while that Redis is dead, and fleet-wide
-//! again once it is back.
+//! again once it is back. Last, the right links an instance gave a client, which it
+//! gives again within the minute without asking Redis.
 
 use std::{collections::HashMap, time::Duration};
 
 use crate::fleet_once::{Setup, on_both_backends};
-use crate::helpers::{H, L, TestApp};
+use crate::helpers::{H, L, P, TestApp};
 use crate::oauth::ADMIN;
 
 /// The limit the tests configure: 10 guesses spread over 3 instances pass it fleet-wide,
@@ -204,4 +205,105 @@ async fn without_redis_the_limits_hold_per_instance_and_fleet_wide_once_it_is_ba
     }
     let statuses = ten_wrong_hashes(&setup, "198.51.100.8", 0).await;
     assert_eq!(statuses, expected_statuses(), "fleet-wide again");
+}
+
+/// The status of `client`'s GET of `/room/{L}/{hash}` on `app`.
+async fn role_link(app: &TestApp, hash: &str, client: &str) -> u16 {
+    app.get_from(&format!("/room/{L}/{hash}"), client)
+        .await
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+async fn a_host_reloading_its_link_asks_the_fleet_once_per_instance() {
+    let setup = Setup::fleet(behind_proxy).await;
+    let redis = setup.redis.as_ref().unwrap();
+    // Another client first, so the limit's script is loaded in Redis (a first run costs
+    // an extra call).
+    assert_eq!(role_link(setup.at(1), H, "198.51.100.20").await, 200);
+    redis.reset_stats().await;
+
+    let host = "198.51.100.21";
+    for i in 0..10 {
+        assert_eq!(role_link(setup.at(0), H, host).await, 200, "reload {i}");
+    }
+    assert_eq!(
+        redis.script_runs().await,
+        1,
+        "one fleet question for ten pages"
+    );
+    for _ in 0..3 {
+        assert_eq!(role_link(setup.at(1), H, host).await, 200);
+    }
+    assert_eq!(redis.script_runs().await, 2, "once per instance");
+    assert_eq!(role_link(setup.at(0), P, host).await, 200);
+    assert_eq!(redis.script_runs().await, 3, "another link is asked about");
+    for i in 0..3 {
+        assert_eq!(
+            role_link(setup.at(0), "Guess", host).await,
+            404,
+            "wrong {i}"
+        );
+    }
+    assert_eq!(
+        redis.script_runs().await,
+        6,
+        "every wrong hash is asked about"
+    );
+
+    redis.reset_stats().await;
+    for _ in 0..3 {
+        assert_eq!(admin_rooms(setup.at(0), host, ADMIN).await, 200);
+    }
+    assert_eq!(redis.script_runs().await, 1, "the admin token likewise");
+}
+
+#[tokio::test]
+async fn a_client_spent_elsewhere_gets_again_only_a_link_this_instance_gave_it() {
+    let setup = Setup::fleet(behind_proxy).await;
+    let client = "198.51.100.22";
+    assert_eq!(role_link(setup.at(0), H, client).await, 200);
+    // Its budget spent on the two other instances, neither of which sees the limit alone.
+    for i in 0..LIMIT {
+        let app = setup.at(1 + i % 2);
+        assert_eq!(role_link(app, &format!("Guess{i}"), client).await, 404);
+    }
+    assert_eq!(role_link(setup.at(1), "Guess", client).await, 429, "spent");
+
+    assert_eq!(
+        role_link(setup.at(0), H, client).await,
+        200,
+        "given here within the minute: giving it again tells nothing"
+    );
+    assert_eq!(
+        role_link(setup.at(1), H, client).await,
+        429,
+        "not given there"
+    );
+    assert_eq!(
+        role_link(setup.at(2), H, client).await,
+        429,
+        "not given there"
+    );
+    assert_eq!(
+        role_link(setup.at(0), P, client).await,
+        429,
+        "a link this instance never gave it"
+    );
+    assert_eq!(role_link(setup.at(0), "Guess", client).await, 429);
+}
+
+#[tokio::test]
+async fn a_client_spent_on_this_instance_is_refused_even_the_link_it_was_given() {
+    let setup = Setup::fleet(behind_proxy).await;
+    let client = "198.51.100.23";
+    assert_eq!(role_link(setup.at(0), H, client).await, 200);
+    for i in 0..LIMIT {
+        assert_eq!(
+            role_link(setup.at(0), &format!("Guess{i}"), client).await,
+            404
+        );
+    }
+    assert_eq!(role_link(setup.at(0), H, client).await, 429);
 }

@@ -88,6 +88,37 @@ impl RedisServer {
         panic!("no {key} in Redis");
     }
 
+    /// How many scripts Redis ran (`EVALSHA` and `EVAL` calls, by `INFO commandstats`)
+    /// since it started or since [`RedisServer::reset_stats`].
+    pub async fn script_runs(&self) -> u64 {
+        let mut c = self.connection().await;
+        let info: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        info.lines()
+            .filter_map(|line| {
+                let stats = line
+                    .strip_prefix("cmdstat_evalsha:")
+                    .or_else(|| line.strip_prefix("cmdstat_eval:"))?;
+                stats
+                    .split(',')
+                    .find_map(|s| s.strip_prefix("calls=")?.parse::<u64>().ok())
+            })
+            .sum()
+    }
+
+    /// Zeroes Redis's command counts (`CONFIG RESETSTAT`).
+    pub async fn reset_stats(&self) {
+        let mut c = self.connection().await;
+        redis::cmd("CONFIG")
+            .arg("RESETSTAT")
+            .query_async::<()>(&mut c)
+            .await
+            .unwrap();
+    }
+
     /// A connection of the test's own, to look at or change what the fleet stored.
     pub async fn connection(&self) -> redis::aio::MultiplexedConnection {
         redis::Client::open(self.url())
