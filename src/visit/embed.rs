@@ -189,12 +189,7 @@ fn push_json_chars(out: &mut String, value: &str) {
                 from = i;
                 continue;
             }
-            0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0xA8) => {
-                ("\\u2028", 3)
-            }
-            0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0xA9) => {
-                ("\\u2029", 3)
-            }
+            0xE2 if let Some(escaped) = line_separator_at(bytes, i) => (escaped, 3),
             _ => {
                 i += 1;
                 continue;
@@ -206,6 +201,16 @@ fn push_json_chars(out: &mut String, value: &str) {
         from = i;
     }
     out.push_str(&value[from..]);
+}
+
+/// The escape of U+2028 or U+2029 if one starts at `bytes[i]` (JavaScript once took both
+/// for line ends inside strings).
+fn line_separator_at(bytes: &[u8], i: usize) -> Option<&'static str> {
+    match bytes.get(i..i + 3)? {
+        [0xE2, 0x80, 0xA8] => Some("\\u2028"),
+        [0xE2, 0x80, 0xA9] => Some("\\u2029"),
+        _ => None,
+    }
 }
 
 /// Escapes HTML-significant characters and JS line terminators in JSON text.
@@ -225,12 +230,7 @@ pub fn escape_for_script(json: &str) -> String {
             b'<' => ("\\u003c", 1),
             b'>' => ("\\u003e", 1),
             b'&' => ("\\u0026", 1),
-            0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0xA8) => {
-                ("\\u2028", 3)
-            }
-            0xE2 if bytes.get(i + 1) == Some(&0x80) && bytes.get(i + 2) == Some(&0xA9) => {
-                ("\\u2029", 3)
-            }
+            0xE2 if let Some(escaped) = line_separator_at(bytes, i) => (escaped, 3),
             _ => {
                 i += 1;
                 continue;
