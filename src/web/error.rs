@@ -71,12 +71,6 @@ pub enum PageError {
     Unexpected(#[source] anyhow::Error),
 }
 
-impl From<actix_session::SessionInsertError> for PageError {
-    fn from(e: actix_session::SessionInsertError) -> Self {
-        PageError::Unexpected(anyhow::anyhow!("cannot store the session: {e}"))
-    }
-}
-
 impl std::fmt::Debug for PageError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         error_chain_fmt(self, f)
@@ -155,8 +149,7 @@ pub fn render_error_page<B>(res: ServiceResponse<B>) -> actix_web::Result<ErrorH
     let html = match res.request().app_data::<web::Data<AppState>>() {
         Some(state) => {
             let site = state.site(res.request());
-            let session = actix_session::SessionExt::get_session(res.request());
-            let remembered = session::load(&session, site);
+            let remembered = session::load(&session::Session::of(res.request()), site);
             let lang = language::of_request(
                 res.request(),
                 remembered.lang.as_deref(),

@@ -20,6 +20,7 @@ pub mod room_routes;
 pub mod routes;
 pub mod server;
 pub mod session;
+pub mod session_cookie;
 pub mod sites;
 pub mod sso_token;
 pub mod state;

@@ -20,6 +20,7 @@ use super::{
         body_deadline::cut_off_slow_bodies, brand::choose_brand, request_metrics::record_requests,
     },
     routes, session,
+    session_cookie::SessionCookie,
     state::AppState,
 };
 use crate::{
@@ -222,8 +223,10 @@ fn run(
     let state =
         AppState::new(&settings, brands, shared, clock).map_err(|e| StartupError(vec![e]))?;
     let state = web::Data::new(state);
-    let key = session_key(&settings);
-    let secure = settings.session.secure;
+    let session_cookie = web::Data::new(SessionCookie::new(
+        session_key(&settings),
+        settings.session.secure,
+    ));
     let static_dir = settings.branding.static_dir.clone();
     let overlays = state.sites.static_overlays();
     let workers = settings.server.workers;
@@ -241,10 +244,7 @@ fn run(
         App::new()
             .wrap(actix_web::middleware::from_fn(cut_off_slow_bodies))
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
-            .wrap(actix_web::middleware::from_fn(
-                session::forget_ended_sign_ins,
-            ))
-            .wrap(session::middleware(key.clone(), secure))
+            .wrap(actix_web::middleware::from_fn(session::sessions))
             .wrap(actix_web::middleware::from_fn(choose_brand))
             .wrap(TracingLogger::<RedactedSpans>::new())
             // Outermost: it sees the status every other layer settled on. Without metrics
@@ -254,6 +254,7 @@ fn run(
                 actix_web::middleware::from_fn(record_requests),
             ))
             .app_data(state.clone())
+            .app_data(session_cookie.clone())
             .app_data(web::FormConfig::default().limit(4096))
             .configure(|cfg| routes::configure(cfg, &static_dir, &overlays))
             .default_service(web::to(error::not_found))

@@ -1,60 +1,122 @@
-//! The session cookie: actix-session's cookie store in private mode (encrypted and
-//! authenticated), holding one [`VisitorState`]. Also the middleware that drops an
-//! identity whose sign-in has ended on the server before any handler reads it.
+//! The visitor's session: one [`VisitorState`] in an encrypted cookie (its format in
+//! `session_cookie`), opened only when something reads it and written back only when a
+//! handler saved a change. Also the check that drops an identity whose sign-in has ended
+//! on the server before any handler reads it.
 
-use actix_session::{
-    Session, SessionExt, SessionInsertError, SessionMiddleware,
-    config::{CookieContentSecurity, PersistentSession},
-    storage::CookieSessionStore,
-};
+use std::{cell::RefCell, future::Ready, rc::Rc};
+
 use actix_web::{
-    HttpMessage, HttpRequest,
+    FromRequest, HttpMessage, HttpRequest,
     body::MessageBody,
-    cookie::{Key, SameSite, time::Duration as CookieDuration},
-    dev::{ServiceRequest, ServiceResponse},
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    http::header::SET_COOKIE,
     middleware::Next,
     web,
 };
 
-use super::{sites::Site, state::AppState};
+use super::{session_cookie::SessionCookie, sites::Site, state::AppState};
 use crate::visit::remembered::VisitorState;
 
-/// Session key under which [`VisitorState`] is stored.
-pub const STATE_KEY: &str = "v";
+/// A request's session, taken by handlers as an extractor. Reading it opens the cookie
+/// once; [`save`] decides whether the answer carries a `Set-Cookie`.
+#[derive(Clone)]
+pub struct Session(Rc<RefCell<Inner>>);
+
+struct Inner {
+    /// The key and attributes; none when the server runs without sessions (a bare app in
+    /// a unit test), where nothing is read and changes are dropped.
+    cookie: Option<web::Data<SessionCookie>>,
+    /// The cookie's value as the request carried it, still sealed.
+    incoming: Option<String>,
+    /// The state as opened, once something asked for it.
+    opened: Option<VisitorState>,
+    /// Whether a handler saved a state (then sent back sealed).
+    saved: bool,
+}
+
+impl Session {
+    /// The request's session, created (from its cookie, not yet opened) on first use.
+    pub fn of(req: &HttpRequest) -> Session {
+        if let Some(session) = req.extensions().get::<Session>() {
+            return session.clone();
+        }
+        let cookie = req.app_data::<web::Data<SessionCookie>>().cloned();
+        let incoming = cookie
+            .as_ref()
+            .and_then(|c| c.find(req.headers()))
+            .map(str::to_owned);
+        let session = Session(Rc::new(RefCell::new(Inner {
+            cookie,
+            incoming,
+            opened: None,
+            saved: false,
+        })));
+        req.extensions_mut().insert(session.clone());
+        session
+    }
+
+    /// Whether the request carried a session cookie (good or not).
+    fn has_cookie(&self) -> bool {
+        self.0.borrow().incoming.is_some()
+    }
+
+    /// The stored state as it stands: the cookie's, opened on the first call (an
+    /// unreadable, tampered or foreign cookie reads as a fresh state), or what was saved
+    /// since.
+    fn with_state<R>(&self, read: impl FnOnce(&VisitorState) -> R) -> R {
+        let mut inner = self.0.borrow_mut();
+        let inner = &mut *inner;
+        let state = inner.opened.get_or_insert_with(|| {
+            let json = match (&inner.cookie, &inner.incoming) {
+                (Some(cookie), Some(value)) => cookie.open(value),
+                _ => None,
+            };
+            json.and_then(|json| serde_json::from_str(&json).ok())
+                .unwrap_or_default()
+        });
+        read(state)
+    }
+
+    /// The `Set-Cookie` value the answer needs: the saved state sealed, if one was saved.
+    fn set_cookie(&self) -> Option<actix_web::http::header::HeaderValue> {
+        let inner = self.0.borrow();
+        let (cookie, state) = match (&inner.cookie, &inner.opened) {
+            (Some(cookie), Some(state)) if inner.saved => (cookie, state),
+            _ => return None,
+        };
+        match serde_json::to_string(state) {
+            Ok(json) => Some(cookie.seal(&json)),
+            Err(e) => {
+                tracing::error!(error = %e, "the session could not be stored");
+                None
+            }
+        }
+    }
+}
+
+impl FromRequest for Session {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Session, actix_web::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(Ok(Session::of(req)))
+    }
+}
 
 /// The visitor's state on `site`; an unreadable or tampered cookie counts as a fresh
 /// session, and so does one written for another brand: a session never carries names,
 /// tokens or a sign-in from one brand to another (browsers keep cookies per host, and
 /// this holds even for a cookie carried over by hand).
 pub fn load(session: &Session, site: &Site) -> VisitorState {
-    let state = session
-        .get::<VisitorState>(STATE_KEY)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
     let brand = brand_mark(site);
-    if state.brand.as_deref() == brand {
-        state
-    } else {
-        VisitorState {
+    match session.with_state(|state| (state.brand.as_deref() == brand).then(|| state.clone())) {
+        Some(state) => state,
+        None => VisitorState {
             brand: brand.map(str::to_owned),
             ..VisitorState::default()
-        }
+        },
     }
 }
-
-/// The visitor's state on `site`, as [`load`] gives it, taken from the request when
-/// [`forget_ended_sign_ins`] has read it already: the cookie's JSON is then parsed once per
-/// page rather than twice.
-pub fn load_once(req: &HttpRequest, session: &Session, site: &Site) -> VisitorState {
-    match req.extensions_mut().remove::<Loaded>() {
-        Some(Loaded(state)) => state,
-        None => load(session, site),
-    }
-}
-
-/// The state [`forget_ended_sign_ins`] read, kept for the handler (see [`load_once`]).
-struct Loaded(VisitorState);
 
 /// What a session on `site` is marked with: nothing for the default brand (so cookies
 /// written before brands existed stay good), the brand's id for the others.
@@ -62,21 +124,25 @@ fn brand_mark(site: &Site) -> Option<&str> {
     (site.index != 0).then_some(site.id.as_str())
 }
 
-/// Stores the visitor's state in the cookie.
-pub fn save(session: &Session, state: &VisitorState) -> Result<(), SessionInsertError> {
-    session.insert(STATE_KEY, state)
+/// Stores the visitor's state in the cookie (sealed again with a fresh nonce, so a new
+/// sign-in's cookie shares nothing with the one before it).
+pub fn save(session: &Session, state: &VisitorState) {
+    let mut inner = session.0.borrow_mut();
+    inner.opened = Some(state.clone());
+    inner.saved = true;
 }
 
-/// Middleware inside the session middleware: a signed-in identity whose sign-in has ended
+/// The session layer: before the handlers, a signed-in identity whose sign-in has ended
 /// on the server (on any instance, in fleet mode) is dropped from the session (and from
-/// the cookie sent back) before any handler reads it.
+/// the cookie sent back); after them, the answer gets the `Set-Cookie` their changes need.
 ///
-/// Only a request carrying a live identity asks the record, so an anonymous page view
-/// never waits for Redis. When the fleet's record cannot be reached, this instance's own
-/// record decides: treating every identity as ended would sign every visitor out for
-/// good (the cookie sent back drops it) over a short Redis outage, while a copy of a
-/// cookie signed out elsewhere is only accepted until its identity expires.
-pub async fn forget_ended_sign_ins(
+/// Only a request carrying a cookie with a live identity asks the record, so an anonymous
+/// page view never waits for Redis, and a request without a cookie costs nothing here.
+/// When the fleet's record cannot be reached, this instance's own record decides:
+/// treating every identity as ended would sign every visitor out for good (the cookie sent
+/// back drops it) over a short Redis outage, while a copy of a cookie signed out elsewhere
+/// is only accepted until its identity expires.
+pub async fn sessions(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -84,37 +150,61 @@ pub async fn forget_ended_sign_ins(
         .app_data::<web::Data<AppState>>()
         .filter(|_| may_read_identity(req.path()))
     {
-        let session = req.get_session();
-        let site = state.site(req.request());
-        let mut remembered = load(&session, site);
-        let now = state.now().timestamp();
-        let ended = match remembered.sign_in_to_end() {
-            Some((id, until)) if remembered.identity_at(now).is_some() => {
-                let record = &state.guards.ended_sign_ins;
-                match record.was_used(id, until).await {
-                    Ok(ended) => ended,
-                    Err(e) => {
-                        tracing::debug!(error = %e, "sign-out check on this instance's record only");
-                        record.was_used_here(id, until)
-                    }
+        let session = Session::of(req.request());
+        if session.has_cookie() {
+            forget_ended_sign_in(&session, state.site(req.request()), state).await;
+        }
+    }
+    let mut res = next.call(req).await?;
+    let set_cookie = res
+        .request()
+        .extensions()
+        .get::<Session>()
+        .and_then(Session::set_cookie);
+    if let Some(value) = set_cookie {
+        res.headers_mut().append(SET_COOKIE, value);
+    }
+    Ok(res)
+}
+
+async fn forget_ended_sign_in(session: &Session, site: &Site, state: &AppState) {
+    let now = state.now().timestamp();
+    // Most cookies hold no identity: then there is nothing to copy, ask or drop. Otherwise
+    // a live identity's sign-in is looked up; one without a sign-in id (from before ids
+    // existed) cannot be signed out, so it is dropped without asking.
+    let question = session.with_state(|s| {
+        if s.identity.is_none() || s.brand.as_deref() != brand_mark(site) {
+            return None;
+        }
+        Some(match s.sign_in_to_end() {
+            Some((id, until)) if s.identity_at(now).is_some() => Some((id.to_owned(), until)),
+            _ => None,
+        })
+    });
+    let Some(question) = question else {
+        return;
+    };
+    let ended = match question {
+        Some((id, until)) => {
+            let record = &state.guards.ended_sign_ins;
+            match record.was_used(&id, until).await {
+                Ok(ended) => ended,
+                Err(e) => {
+                    tracing::debug!(error = %e, "sign-out check on this instance's record only");
+                    record.was_used_here(&id, until)
                 }
             }
-            _ => false,
-        };
-        if remembered.forget_ended_sign_in(|_, _| ended) {
-            tracing::info!(
-                security_event = "sso_ended_session_replayed",
-                "the identity of an ended sign-in came back in a cookie: it no longer counts"
-            );
-            if save(&session, &remembered).is_err() {
-                // Never let the identity through: drop the whole session instead.
-                session.purge();
-                remembered = load(&session, site);
-            }
         }
-        req.extensions_mut().insert(Loaded(remembered));
+        None => false,
+    };
+    let mut remembered = load(session, site);
+    if remembered.forget_ended_sign_in(|_, _| ended) {
+        tracing::info!(
+            security_event = "sso_ended_session_replayed",
+            "the identity of an ended sign-in came back in a cookie: it no longer counts"
+        );
+        save(session, &remembered);
     }
-    next.call(req).await
 }
 
 /// Whether a request to `path` may show or use the signed-in identity: assets, probes and
@@ -124,29 +214,6 @@ fn may_read_identity(path: &str) -> bool {
     !(path.starts_with("/static/")
         || path.starts_with("/admin/api/")
         || matches!(path, "/theme.css" | "/favicon.ico" | "/healthz" | "/readyz"))
-}
-
-/// The cookie's name: `__Host-roomgate` whenever it is `Secure`, which the prefix demands.
-pub fn cookie_name(secure: bool) -> &'static str {
-    if secure {
-        "__Host-roomgate"
-    } else {
-        "roomgate"
-    }
-}
-
-/// The session middleware: encrypted cookie, HttpOnly, SameSite=Lax, 30 days.
-pub fn middleware(key: Key, secure: bool) -> SessionMiddleware<CookieSessionStore> {
-    SessionMiddleware::builder(CookieSessionStore::default(), key)
-        .cookie_name(cookie_name(secure).to_owned())
-        .cookie_secure(secure)
-        .cookie_http_only(true)
-        // Strict would drop the cookie on links opened from mail and calendars.
-        .cookie_same_site(SameSite::Lax)
-        .cookie_path("/".to_owned())
-        .cookie_content_security(CookieContentSecurity::Private)
-        .session_lifecycle(PersistentSession::default().session_ttl(CookieDuration::days(30)))
-        .build()
 }
 
 #[cfg(test)]

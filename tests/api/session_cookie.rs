@@ -53,6 +53,43 @@ async fn a_page_without_anything_to_remember_sets_no_cookie() {
     assert!(res.headers().get("set-cookie").is_none());
 }
 
+/// The session is read from the one cookie of its name, among whatever else the browser
+/// sends (analytics, the company's own), and an unchanged session is not written again.
+#[tokio::test]
+async fn a_returning_visitor_is_recognised_among_other_cookies_without_a_new_cookie() {
+    let app = spawn_app().await;
+    let set = set_cookie(
+        &app,
+        &format!("/room/{L}?_nickname=Ada&_personal_token=Ada.personal-Token_1"),
+    )
+    .await;
+    let ours = set.split(';').next().unwrap();
+    for cookies in [
+        ours.to_owned(),
+        format!("_ga=GA1.2.3; {ours}; theme=dark"),
+        format!("xroomgate=1;{ours}"),
+    ] {
+        let res = crate::helpers::plain_client()
+            .get(app.url(&format!("/room/{L}")))
+            .header("cookie", &cookies)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{cookies}");
+        assert!(
+            res.headers().get("set-cookie").is_none(),
+            "an unchanged session is not sealed again: {cookies}"
+        );
+        let options = embed_block(&res.text().await.unwrap()).unwrap().options;
+        assert_eq!(options.nickname.as_deref(), Some("Ada"), "{cookies}");
+        assert_eq!(
+            options.personal_token.as_deref(),
+            Some("Ada.personal-Token_1"),
+            "{cookies}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_tampered_or_foreign_cookie_is_a_fresh_session() {
     let app = spawn_app().await;

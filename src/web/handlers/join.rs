@@ -1,6 +1,5 @@
 //! `POST /room/{license}/join`: the name prompt's form.
 
-use actix_session::Session;
 use actix_web::{
     HttpRequest, HttpResponse,
     http::{StatusCode, header::LOCATION},
@@ -17,7 +16,7 @@ use crate::{
         forms::check_form,
         language,
         lookup::{active_room, room_path},
-        session,
+        session::{self, Session},
         state::AppState,
         views::{
             PromptView,
@@ -62,7 +61,7 @@ pub async fn join(
     match clean_nickname(&form.nickname) {
         Some(nickname) => {
             remembered.nickname = Some(nickname);
-            session::save(&session, &remembered)?;
+            session::save(&session, &remembered);
             counters::prompt_submitted();
             Ok(HttpResponse::SeeOther()
                 .insert_header((LOCATION, return_to))

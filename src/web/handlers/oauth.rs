@@ -1,7 +1,6 @@
 //! The operator connects roomgate to their LiveWebinar account (OAuth2 authorization code):
 //! `GET /oauth/connect` sends the browser to the vendor, `GET /oauth/callback` comes back.
 
-use actix_session::Session;
 use actix_web::{
     HttpRequest, HttpResponse,
     http::{StatusCode, header::LOCATION},
@@ -15,7 +14,13 @@ use crate::{
         query::pairs,
         remembered::{OAuthState, new_secret_token},
     },
-    web::{error::PageError, language, operator, session, state::AppState, views::NoticePage},
+    web::{
+        error::PageError,
+        language, operator,
+        session::{self, Session},
+        state::AppState,
+        views::NoticePage,
+    },
 };
 
 /// How long an authorization may take, from connect to callback.
@@ -40,7 +45,7 @@ pub async fn connect(
         value: value.clone(),
         issued_at: state.now().timestamp(),
     });
-    session::save(&session, &remembered)?;
+    session::save(&session, &remembered);
 
     let mut url = Url::parse(&format!("{}/auth/oauth2/authorize", oauth.app_url))
         .map_err(|e| PageError::Unexpected(anyhow::anyhow!("authorize URL: {e}")))?;
@@ -89,7 +94,7 @@ pub async fn callback(
     let mut remembered = session::load(&session, site);
     let expected = remembered.oauth_state.take();
     if expected.is_some() {
-        session::save(&session, &remembered)?;
+        session::save(&session, &remembered);
     }
     let now = state.now().timestamp();
     let lang = language::of_request(&req, remembered.lang.as_deref(), site.default_language);

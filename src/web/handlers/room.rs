@@ -1,6 +1,5 @@
 //! `GET/HEAD /room/{license}` and `/room/{license}/{role_hash}`.
 
-use actix_session::Session;
 use actix_web::{
     HttpRequest, HttpResponse,
     http::{Method, StatusCode},
@@ -21,7 +20,7 @@ use crate::{
         error::PageError,
         language,
         lookup::{active_room, room_path},
-        session,
+        session::{self, Session},
         state::AppState,
         throttle::Answer,
         views::{
@@ -79,7 +78,7 @@ pub async fn room_page(
 
     let query_string = req.query_string();
     let query = RoomQuery::parse(query_string);
-    let mut remembered = session::load_once(&req, &session, site);
+    let mut remembered = session::load(&session, site);
     let mut changed = remembered.remember(&path.license, &query, state.visits.max_rooms);
     if let Some(lang) = from_query(query_string) {
         changed |= remembered.lang.as_deref() != Some(lang.code());
@@ -117,7 +116,7 @@ pub async fn room_page(
         None => None,
     };
     if changed {
-        session::save(&session, &remembered)?;
+        session::save(&session, &remembered);
     }
     // Pages shown, not HEAD answers (link checkers, monitors).
     if req.method() != Method::HEAD {

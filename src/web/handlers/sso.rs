@@ -1,6 +1,5 @@
 //! `GET /sso?token=…&return_to=…` (sign-in handoff) and `POST /sso/logout`.
 
-use actix_session::Session;
 use actix_web::{
     HttpRequest, HttpResponse,
     http::{StatusCode, header::LOCATION},
@@ -12,12 +11,19 @@ use crate::{
     domain::Language,
     visit::{query::pairs, redirect::safe_return_path},
     web::{
-        counters, error::PageError, forms::check_form, language, session, sites::Site,
-        sso_token::SsoError, state::AppState, views::ErrorPage,
+        counters,
+        error::PageError,
+        forms::check_form,
+        language,
+        session::{self, Session},
+        sites::Site,
+        sso_token::SsoError,
+        state::AppState,
+        views::ErrorPage,
     },
 };
 
-/// Verifies the token, stores the identity in a renewed session, and answers 303 to
+/// Verifies the token, stores the identity in a freshly sealed session, and answers 303 to
 /// `return_to` (a path on this site; anything else goes to `/`).
 #[tracing::instrument(name = "sso", skip_all)]
 pub async fn sign_in(
@@ -67,9 +73,9 @@ pub async fn sign_in(
     if let Some((id, until)) = replaced {
         end_sign_in(&state, &id, until, now).await;
     }
-    // A new sign-in gets a new session (no fixation), keeping the visitor's own values.
-    session.renew();
-    session::save(&session, &remembered)?;
+    // A new sign-in's cookie is sealed afresh (no fixation), keeping the visitor's own
+    // values.
+    session::save(&session, &remembered);
     tracing::info!(
         security_event = "sso_signed_in",
         "visitor signed in through the company's site"
@@ -98,7 +104,7 @@ fn refused(site: &Site, lang: Language, reason: &str, label: &'static str) -> Ht
 }
 
 /// Records a sign-in as ended on the server, until its identity would have expired anyway:
-/// a saved copy of the cookie then no longer signs in (see `session::forget_ended_sign_ins`).
+/// a saved copy of the cookie then no longer signs in (see `session::sessions`).
 ///
 /// When the fleet's record cannot be reached, the sign-in is recorded on this instance
 /// only, the sign-out goes ahead, and the log says so. Refusing would be worse: the
@@ -140,8 +146,7 @@ pub async fn sign_out(
         end_sign_in(&state, id, until, state.now().timestamp()).await;
     }
     remembered.sign_out();
-    session.renew();
-    session::save(&session, &remembered)?;
+    session::save(&session, &remembered);
     let target = safe_return_path(&form.return_to).unwrap_or_else(|| "/".to_owned());
     Ok(HttpResponse::SeeOther()
         .insert_header((LOCATION, target))
