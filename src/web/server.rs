@@ -19,7 +19,7 @@ use super::{
     middleware::{
         body_deadline::cut_off_slow_bodies, brand::choose_brand, request_metrics::record_requests,
     },
-    routes, session,
+    routes,
     session_cookie::SessionCookie,
     state::AppState,
 };
@@ -244,7 +244,6 @@ fn run(
         App::new()
             .wrap(actix_web::middleware::from_fn(cut_off_slow_bodies))
             .wrap(ErrorHandlers::new().default_handler(render_error_page))
-            .wrap(actix_web::middleware::from_fn(session::sessions))
             .wrap(actix_web::middleware::from_fn(choose_brand))
             .wrap(TracingLogger::<RedactedSpans>::new())
             // Outermost: it sees the status every other layer settled on. Without metrics

@@ -7,10 +7,8 @@ use std::{cell::RefCell, future::Ready, rc::Rc};
 
 use actix_web::{
     FromRequest, HttpMessage, HttpRequest,
-    body::MessageBody,
     dev::{Payload, ServiceRequest, ServiceResponse},
-    http::header::SET_COOKIE,
-    middleware::Next,
+    http::header::{COOKIE, SET_COOKIE},
     web,
 };
 
@@ -67,12 +65,11 @@ impl Session {
         let mut inner = self.0.borrow_mut();
         let inner = &mut *inner;
         let state = inner.opened.get_or_insert_with(|| {
-            let json = match (&inner.cookie, &inner.incoming) {
+            match (&inner.cookie, &inner.incoming) {
                 (Some(cookie), Some(value)) => cookie.open(value),
                 _ => None,
-            };
-            json.and_then(|json| serde_json::from_str(&json).ok())
-                .unwrap_or_default()
+            }
+            .unwrap_or_default()
         });
         read(state)
     }
@@ -84,8 +81,8 @@ impl Session {
             (Some(cookie), Some(state)) if inner.saved => (cookie, state),
             _ => return None,
         };
-        match serde_json::to_string(state) {
-            Ok(json) => Some(cookie.seal(&json)),
+        match cookie.seal(state) {
+            Ok(value) => Some(value),
             Err(e) => {
                 tracing::error!(error = %e, "the session could not be stored");
                 None
@@ -132,9 +129,9 @@ pub fn save(session: &Session, state: &VisitorState) {
     inner.saved = true;
 }
 
-/// The session layer: before the handlers, a signed-in identity whose sign-in has ended
-/// on the server (on any instance, in fleet mode) is dropped from the session (and from
-/// the cookie sent back); after them, the answer gets the `Set-Cookie` their changes need.
+/// Before the handlers (called by the brand middleware, once the brand is chosen): a
+/// signed-in identity whose sign-in has ended on the server (on any instance, in fleet
+/// mode) is dropped from the session, and so from the cookie sent back.
 ///
 /// Only a request carrying a cookie with a live identity asks the record, so an anonymous
 /// page view never waits for Redis, and a request without a cookie costs nothing here.
@@ -142,20 +139,18 @@ pub fn save(session: &Session, state: &VisitorState) {
 /// treating every identity as ended would sign every visitor out for good (the cookie sent
 /// back drops it) over a short Redis outage, while a copy of a cookie signed out elsewhere
 /// is only accepted until its identity expires.
-pub async fn sessions(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    if let Some(state) = req
-        .app_data::<web::Data<AppState>>()
-        .filter(|_| may_read_identity(req.path()))
-    {
+pub async fn forget_ended_sign_ins(req: &ServiceRequest, state: &AppState) {
+    if req.headers().contains_key(COOKIE) && may_read_identity(req.path()) {
         let session = Session::of(req.request());
         if session.has_cookie() {
             forget_ended_sign_in(&session, state.site(req.request()), state).await;
         }
     }
-    let mut res = next.call(req).await?;
+}
+
+/// After the handlers (called by the brand middleware): the `Set-Cookie` the session's
+/// changes need, if any.
+pub fn write_back<B>(res: &mut ServiceResponse<B>) {
     let set_cookie = res
         .request()
         .extensions()
@@ -164,7 +159,6 @@ pub async fn sessions(
     if let Some(value) = set_cookie {
         res.headers_mut().append(SET_COOKIE, value);
     }
-    Ok(res)
 }
 
 async fn forget_ended_sign_in(session: &Session, site: &Site, state: &AppState) {

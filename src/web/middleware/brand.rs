@@ -1,5 +1,8 @@
 //! Chooses the brand of each request by its host name, before anything else reads the
-//! request, and gives every answer that brand's security headers.
+//! request, and gives every answer that brand's security headers. Around the handlers it
+//! also runs the session's two steps (`web::session`): the check for ended sign-ins, which
+//! needs the brand, and the `Set-Cookie` the handlers' changes need. One layer rather than
+//! two: each layer costs every request a boxed future.
 //!
 //! The choice is made once here and put in the request's extensions (`SiteIndex`), so
 //! handlers, the error pages and the static files all serve the same brand. A host that
@@ -17,6 +20,7 @@ use actix_web::{
 };
 
 use crate::web::{
+    session,
     sites::{SiteIndex, is_probe, request_host},
     state::AppState,
 };
@@ -47,7 +51,9 @@ pub async fn choose_brand(
         }
     };
     req.extensions_mut().insert(index);
+    session::forget_ended_sign_ins(&req, &state).await;
     let mut res = next.call(req).await?;
+    session::write_back(&mut res);
     add_headers(&state, index, res.headers_mut());
     Ok(res.map_into_left_body())
 }

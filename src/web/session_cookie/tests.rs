@@ -25,6 +25,10 @@ fn state(json: &str) -> VisitorState {
     serde_json::from_str(json).expect("the state's JSON")
 }
 
+fn seal(jar: &SessionCookie, json: &str) -> HeaderValue {
+    jar.seal(&state(json)).expect("seals")
+}
+
 /// The value a browser sends back for a `Set-Cookie` header: `name=value`.
 fn sent_back(set_cookie: &HeaderValue) -> String {
     let text = set_cookie.to_str().unwrap();
@@ -41,8 +45,7 @@ fn headers(cookies: &[&str]) -> HeaderMap {
 
 #[test]
 fn a_cookie_written_with_actix_session_still_opens() {
-    let opened = cookie(false).open(ACTIX_SESSION_COOKIE).expect("opens");
-    let ann = state(&opened);
+    let ann = cookie(false).open(ACTIX_SESSION_COOKIE).expect("opens");
     assert_eq!(ann.nickname.as_deref(), Some("Ann Lee"));
     assert_eq!(ann.lang, None, "de is not one of roomgate's languages");
     let room = ann.room("123-123-123").expect("the room's tokens");
@@ -51,7 +54,7 @@ fn a_cookie_written_with_actix_session_still_opens() {
     let secure = cookie(true)
         .open(ACTIX_SESSION_SECURE_COOKIE)
         .expect("opens");
-    assert_eq!(state(&secure).nickname.as_deref(), Some("Bob"));
+    assert_eq!(secure.nickname.as_deref(), Some("Bob"));
 }
 
 #[test]
@@ -59,11 +62,11 @@ fn a_sealed_state_opens_again_with_the_same_key_and_name_only() {
     let json = r#"{"n":"Zoë \"Z\" <b>","r":[{"l":"123-123-123","p":"a.b~c"}]}"#;
     for secure in [false, true] {
         let jar = cookie(secure);
-        let set_cookie = jar.seal(json);
+        let set_cookie = seal(&jar, json);
         let back = sent_back(&set_cookie);
         let request = headers(&[&back]);
         let value = jar.find(&request).expect("found");
-        assert_eq!(jar.open(value).as_deref(), Some(json));
+        assert_eq!(jar.open(value), Some(state(json)));
 
         // The name is authenticated: the same value under the other name does not open.
         let other = cookie(!secure);
@@ -97,7 +100,7 @@ fn a_tampered_or_truncated_value_does_not_open() {
 
 #[test]
 fn the_cookie_is_http_only_lax_site_wide_for_thirty_days() {
-    let plain = cookie(false).seal("{}");
+    let plain = seal(&cookie(false), "{}");
     let plain = plain.to_str().unwrap();
     assert!(plain.starts_with("roomgate="), "{plain}");
     for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Max-Age=2592000"] {
@@ -108,7 +111,7 @@ fn the_cookie_is_http_only_lax_site_wide_for_thirty_days() {
     }
     assert!(!plain.contains("Secure"), "{plain}");
 
-    let secure = cookie(true).seal("{}");
+    let secure = seal(&cookie(true), "{}");
     let secure = secure.to_str().unwrap();
     assert!(secure.starts_with("__Host-roomgate="), "{secure}");
     assert!(secure.split("; ").any(|a| a == "Secure"), "{secure}");
