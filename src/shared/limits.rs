@@ -162,7 +162,16 @@ impl LocalBudgets {
     ///
     /// [`remember`]: LocalBudgets::remember
     pub fn judge(&self, client: IpAddr, answer: Answer) -> Verdict {
-        let budget = self.clients.get_with(client, Default::default);
+        let budget = match answer {
+            // A right answer counts nothing, so a client this instance holds nothing for
+            // (no failures, no secret given) is allowed without an entry: a crowd of
+            // hosts opening their links costs lookups, not insertions.
+            Answer::Right(_) => match self.clients.get(&client) {
+                Some(budget) => budget,
+                None => return Verdict::Allowed,
+            },
+            Answer::Wrong => self.clients.get_with(client, Default::default),
+        };
         let mut b = lock(&budget);
         if b.failures(self.window) >= self.limit {
             return Verdict::Refused;

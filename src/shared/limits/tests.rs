@@ -113,6 +113,27 @@ fn a_window_in_millis_saturates() {
     assert_eq!(millis(Duration::MAX), u64::MAX);
 }
 
+#[test]
+fn right_guesses_of_clients_without_failures_take_no_room() {
+    let t = LocalBudgets::new(3, Duration::from_secs(60));
+    for n in 0..50u8 {
+        let client = ip(&format!("192.0.2.{n}"));
+        assert!(t.judge(client, right(&t)).allows());
+    }
+    t.clients.run_pending_tasks();
+    assert_eq!(
+        t.clients.entry_count(),
+        0,
+        "a crowd opening right links fills no budget table"
+    );
+    // A client that failed has an entry, and its right answers still read it.
+    let a = ip("198.51.100.1");
+    assert!(t.judge(a, Answer::Wrong).allows());
+    t.clients.run_pending_tasks();
+    assert_eq!(t.clients.entry_count(), 1);
+    assert!(t.judge(a, right(&t)).allows());
+}
+
 /// A right secret of a role link: the brand, the room key, the hash.
 fn role_link(t: &LocalBudgets, brand: usize, key: &str, hash: &str) -> SecretId {
     t.secret_id((brand, key, hash))
