@@ -62,6 +62,13 @@ def main():
                 f"{ms(nginx['p50'])} / {ms(nginx['p99'])} ms",
                 f"p99 {p99_ratio:.2f}× ({p99_low:.2f}–{p99_high:.2f})",
                 f"p99 ≤ {P99_CEILING}× nginx", met(p99_ratio <= P99_CEILING))
+            if "cpu_" + target in r:
+                # nginx's CPU over roomgate's, so that above 1 means roomgate does more
+                # with each CPU second, as for throughput.
+                cpus = sorted(n / g for g, n in zip(r["cpu_" + target], r["cpu_nginx"]))
+                row(f"Server CPU time per request (user + system), {label}",
+                    f"{med(r['cpu_' + target]):.1f} µs", f"{med(r['cpu_nginx']):.1f} µs",
+                    f"{med(cpus):.2f}× ({cpus[0]:.2f}–{cpus[-1]:.2f})", "(measured)", "")
 
     if "mx_on" in r:
         on, off = (
