@@ -107,24 +107,58 @@ impl EmbedBlock {
     }
 }
 
+/// The parts of the data block that depend on the settings alone, escaped once when the
+/// server starts: [`script_json`] then escapes only the room's and the visitor's values.
+#[derive(Debug, Clone)]
+pub struct EmbedFrame {
+    /// From the opening brace to the license key's opening quote.
+    head: String,
+    /// The widget's fields and the closing braces.
+    tail: String,
+}
+
+impl EmbedFrame {
+    pub fn new(settings: &EmbedSettings) -> Self {
+        let mut head = String::from("{\"loader\":\"");
+        push_json_chars(&mut head, &settings.base_url);
+        head.push_str("/em\",\"options\":{\"_license_key\":\"");
+        let mut tail = String::new();
+        let fields = [
+            ("_widget_containerID", Some(CONTAINER_ID)),
+            ("_widget_width", Some(settings.width.as_str())),
+            ("_widget_height", Some(settings.height.as_str())),
+            (
+                "_disable_target_top",
+                settings.disable_target_top.then_some("1"),
+            ),
+        ];
+        for (key, value) in fields {
+            if let Some(value) = value {
+                push_field(&mut tail, key, value);
+            }
+        }
+        tail.push_str("}}");
+        EmbedFrame { head, tail }
+    }
+}
+
 /// The data block's JSON text for room `license` joined with `role_token` by `visitor`:
 /// exactly the bytes of `EmbedBlock::new(..).to_script_json()` (a property test holds it to
 /// them). It is made on every page of a visitor with values of their own, so it is written
 /// straight into one string, each value escaped for JSON and for `<script>` in one pass,
 /// rather than through serde's map machinery and a second pass over the whole text.
 pub fn script_json(
-    settings: &EmbedSettings,
+    frame: &EmbedFrame,
     license: &str,
     role_token: Option<&str>,
     visitor: &Visitor,
 ) -> String {
-    let mut out = String::with_capacity(256);
-    out.push_str("{\"loader\":\"");
-    push_json_chars(&mut out, &settings.base_url);
-    out.push_str("/em\",\"options\":{");
+    let mut out = String::with_capacity(frame.head.len() + frame.tail.len() + 192);
+    out.push_str(&frame.head);
+    push_json_chars(&mut out, license);
+    out.push('"');
     // In `EmbedOptions`' order, absent values left out as serde leaves them out.
     let fields = [
-        ("_license_key", Some(license)),
         ("_role_token", role_token),
         ("_personal_token", visitor.personal_token.as_deref()),
         ("_nickname", visitor.nickname.as_deref()),
@@ -132,29 +166,23 @@ pub fn script_json(
         ("_avatar_url", visitor.avatar_url.as_deref()),
         ("_password_token", visitor.password_token.as_deref()),
         ("_registrant_token", visitor.registrant_token.as_deref()),
-        ("_widget_containerID", Some(CONTAINER_ID)),
-        ("_widget_width", Some(&settings.width)),
-        ("_widget_height", Some(&settings.height)),
-        (
-            "_disable_target_top",
-            settings.disable_target_top.then_some("1"),
-        ),
     ];
-    let mut first = true;
     for (key, value) in fields {
-        let Some(value) = value else { continue };
-        if !first {
-            out.push(',');
+        if let Some(value) = value {
+            push_field(&mut out, key, value);
         }
-        first = false;
-        out.push('"');
-        out.push_str(key);
-        out.push_str("\":\"");
-        push_json_chars(&mut out, value);
-        out.push('"');
     }
-    out.push_str("}}");
+    out.push_str(&frame.tail);
     out
+}
+
+/// Appends `,"key":"value"`, the value escaped.
+fn push_field(out: &mut String, key: &str, value: &str) {
+    out.push_str(",\"");
+    out.push_str(key);
+    out.push_str("\":\"");
+    push_json_chars(out, value);
+    out.push('"');
 }
 
 /// Appends the characters of `value` as serde_json writes them inside a JSON string (`"`,
@@ -300,7 +328,7 @@ mod tests {
             };
             let role = role_token.as_deref();
             proptest::prop_assert_eq!(
-                script_json(&settings, &license, role, &visitor),
+                script_json(&EmbedFrame::new(&settings), &license, role, &visitor),
                 EmbedBlock::new(&settings, &license, role, &visitor).to_script_json()
             );
         }

@@ -28,34 +28,34 @@ impl Visitor {
     pub fn resolve(license: &str, query: &RoomQuery, state: &VisitorState, now: i64) -> Self {
         let identity = state.identity_at(now);
         let room = state.room(license);
-        let from_room = |f: fn(&RoomTokens) -> &Option<String>| room.and_then(|r| f(r).clone());
+        let from_room = |f: fn(&RoomTokens) -> &Option<String>| room.and_then(|r| f(r).as_ref());
 
         Visitor {
             nickname: first([
-                identity.map(|i| i.name.clone()),
-                query.nickname.clone(),
-                state.nickname.clone(),
+                identity.map(|i| &i.name),
+                query.nickname.as_ref(),
+                state.nickname.as_ref(),
             ]),
             email: first([
-                identity.and_then(|i| i.email.clone()),
-                query.email.clone(),
-                state.email.clone(),
+                identity.and_then(|i| i.email.as_ref()),
+                query.email.as_ref(),
+                state.email.as_ref(),
             ]),
             avatar_url: first([
-                identity.and_then(|i| i.avatar_url.clone()),
-                query.avatar_url.clone(),
-                state.avatar_url.clone(),
+                identity.and_then(|i| i.avatar_url.as_ref()),
+                query.avatar_url.as_ref(),
+                state.avatar_url.as_ref(),
             ]),
             personal_token: first([
-                query.personal_token.clone(),
+                query.personal_token.as_ref(),
                 from_room(|r| &r.personal_token),
             ]),
             password_token: first([
-                query.password_token.clone(),
+                query.password_token.as_ref(),
                 from_room(|r| &r.password_token),
             ]),
             registrant_token: first([
-                query.registrant_token.clone(),
+                query.registrant_token.as_ref(),
                 from_room(|r| &r.registrant_token),
             ]),
             name_locked: identity.is_some(),
@@ -69,8 +69,9 @@ impl Visitor {
     }
 }
 
-fn first<const N: usize>(candidates: [Option<String>; N]) -> Option<String> {
-    candidates.into_iter().flatten().next()
+/// The first candidate present, copied (only the one chosen is).
+fn first<const N: usize>(candidates: [Option<&String>; N]) -> Option<String> {
+    candidates.into_iter().flatten().next().cloned()
 }
 
 #[cfg(test)]

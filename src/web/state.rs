@@ -16,8 +16,9 @@ use super::{
 use crate::{
     brands::Brands,
     domain::{Clock, LicensePattern},
-    settings::{EmbedSettings, Settings},
+    settings::Settings,
     shared::{Backend, OneTime},
+    visit::embed::EmbedFrame,
 };
 
 /// What every handler shares.
@@ -57,7 +58,8 @@ pub struct VisitRules {
 pub struct PageParts {
     /// Rendered pages of visitors without values of their own (keyed by brand too).
     pub cache: PageCache,
-    pub embed: EmbedSettings,
+    /// The embed data block's fixed parts, from `settings.embed`.
+    pub embed: EmbedFrame,
 }
 
 /// Who is asking, and what they may try.
@@ -108,7 +110,7 @@ impl AppState {
             },
             pages: PageParts {
                 cache: PageCache::new(10_000),
-                embed: settings.embed.clone(),
+                embed: EmbedFrame::new(&settings.embed),
             },
             guards: Guards {
                 trusted_proxies: settings.parsed.trusted_proxies.clone(),

@@ -6,9 +6,8 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use super::pages::{CountdownView, PromptView, RoomPage, RoomView, ScheduleView, SignedInView};
 use crate::{
     domain::{Language, Room},
-    settings::EmbedSettings,
     visit::{
-        embed::{CONTAINER_ID, script_json},
+        embed::{CONTAINER_ID, EmbedFrame, script_json},
         phase::Phase,
         visitor::Visitor,
     },
@@ -20,7 +19,7 @@ pub struct PageInput<'a> {
     /// `(role name, role token)` when a valid role link was used.
     pub role: Option<(&'a str, &'a str)>,
     pub visitor: &'a Visitor,
-    pub embed: &'a EmbedSettings,
+    pub embed: &'a EmbedFrame,
     /// Vendor app host, for the `<noscript>` direct link.
     pub app_url: &'a str,
     /// When set, the page asks for a name and carries no embed at all.
