@@ -65,11 +65,18 @@ impl Session {
         let mut inner = self.0.borrow_mut();
         let inner = &mut *inner;
         let state = inner.opened.get_or_insert_with(|| {
-            match (&inner.cookie, &inner.incoming) {
-                (Some(cookie), Some(value)) => cookie.open(value),
-                _ => None,
-            }
-            .unwrap_or_default()
+            let (Some(cookie), Some(value)) = (&inner.cookie, &inner.incoming) else {
+                return VisitorState::default();
+            };
+            cookie.open(value).unwrap_or_else(|| {
+                // Sealed under another key (a rotated `session.key`, or instances of a
+                // fleet that disagree on it), altered, or cut short.
+                tracing::info!(
+                    security_event = "session_cookie_refused",
+                    "a session cookie did not open: a fresh session"
+                );
+                VisitorState::default()
+            })
         });
         read(state)
     }

@@ -117,6 +117,16 @@ async fn a_tampered_or_foreign_cookie_is_a_fresh_session() {
         let html = res.text().await.unwrap();
         assert_eq!(embed_block(&html).unwrap().options.nickname, None, "{what}");
     }
+    // The operator can tell (a fleet whose instances disagree on `session.key` shows here),
+    // and the log holds no cookie value.
+    let logs = app.logs();
+    assert_eq!(
+        logs.matches("session_cookie_refused").count(),
+        3,
+        "one security event per cookie that did not open"
+    );
+    let foreign_sealed = foreign_value.split_once('=').unwrap().1;
+    assert!(!logs.contains(foreign_sealed), "no cookie value in the log");
 }
 
 /// A token of the longest length (128), telling which room it was given for.

@@ -104,7 +104,7 @@ fn refused(site: &Site, lang: Language, reason: &str, label: &'static str) -> Ht
 }
 
 /// Records a sign-in as ended on the server, until its identity would have expired anyway:
-/// a saved copy of the cookie then no longer signs in (see `session::sessions`).
+/// a saved copy of the cookie then no longer signs in (see `session::forget_ended_sign_ins`).
 ///
 /// When the fleet's record cannot be reached, the sign-in is recorded on this instance
 /// only, the sign-out goes ahead, and the log says so. Refusing would be worse: the
